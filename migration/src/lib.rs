@@ -1,0 +1,18 @@
+//! Schema migrations, one change per migration, each with a working `down`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20260101_000001_create_catalog;
+mod m20260101_000002_create_rules;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20260101_000001_create_catalog::Migration),
+            Box::new(m20260101_000002_create_rules::Migration),
+        ]
+    }
+}

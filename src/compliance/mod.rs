@@ -1,0 +1,1 @@
+//! Compliance: what each person owes and what closes the gap.

@@ -1,0 +1,66 @@
+//! The service layer's one error type.
+//!
+//! Services return [`Error`]; the GraphQL layer maps it once to a client-safe
+//! message and an `extensions.code` (see `graphql::error`), and the CLI prints it.
+
+use std::fmt;
+
+use sea_orm::DbErr;
+
+/// What is wrong with one field of an input, optionally on a numbered row of an
+/// imported file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The 1-based line of the file, header included, for imports.
+    pub row: Option<usize>,
+    pub field: String,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError { row: None, field: field.into(), reason: reason.into() }
+    }
+
+    pub fn at_row(row: usize, field: impl Into<String>, reason: impl Into<String>) -> Self {
+        FieldError { row: Some(row), field: field.into(), reason: reason.into() }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.row {
+            Some(row) => write!(f, "row {row}, {}: {}", self.field, self.reason),
+            None => write!(f, "{}: {}", self.field, self.reason),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The caller's input is invalid; every problem found is listed.
+    #[error("{}", join(.0))]
+    BadInput(Vec<FieldError>),
+
+    #[error("{what} {key} does not exist")]
+    NotFound { what: &'static str, key: String },
+
+    #[error("a database error occurred")]
+    Database(#[from] DbErr),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn bad_input(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::BadInput(vec![FieldError::new(field, reason)])
+    }
+
+    pub fn not_found(what: &'static str, key: impl fmt::Display) -> Self {
+        Error::NotFound { what, key: key.to_string() }
+    }
+}
+
+fn join(errors: &[FieldError]) -> String {
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}

@@ -1,0 +1,53 @@
+//! The one place where service errors become GraphQL errors.
+//!
+//! Clients get a safe message and `extensions.code`; a database error's cause is
+//! logged here, once, and never sent.
+
+use async_graphql::{ErrorExtensions, Value};
+
+use crate::error::Error;
+
+pub fn to_graphql(error: Error) -> async_graphql::Error {
+    match error {
+        Error::BadInput(fields) => {
+            let message = Error::BadInput(fields.clone()).to_string();
+            async_graphql::Error::new(message).extend_with(|_, ext| {
+                ext.set("code", "BAD_USER_INPUT");
+                ext.set("fields", Value::List(fields.iter().map(field_value).collect()));
+            })
+        }
+        not_found @ Error::NotFound { .. } => {
+            async_graphql::Error::new(not_found.to_string()).extend_with(|_, ext| ext.set("code", "NOT_FOUND"))
+        }
+        Error::Database(cause) => {
+            tracing::error!(error = %cause, "database error");
+            async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", "INTERNAL"))
+        }
+    }
+}
+
+fn field_value(field: &crate::error::FieldError) -> Value {
+    let mut map = async_graphql::indexmap::IndexMap::new();
+    if let Some(row) = field.row {
+        map.insert(async_graphql::Name::new("row"), Value::from(row as i32));
+    }
+    map.insert(async_graphql::Name::new("field"), Value::from(field.field.clone()));
+    map.insert(async_graphql::Name::new("reason"), Value::from(field.reason.clone()));
+    Value::Object(map)
+}
+
+/// `service_call().await.gql()?` in resolvers.
+pub trait ServiceResultExt<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T> ServiceResultExt<T> for Result<T, Error> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(to_graphql)
+    }
+}
+
+/// An error about an argument, detected in the GraphQL layer itself.
+pub fn bad_argument(field: &str, reason: impl Into<String>) -> async_graphql::Error {
+    to_graphql(Error::bad_input(field, reason))
+}

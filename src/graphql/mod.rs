@@ -1,0 +1,48 @@
+//! The GraphQL schema. Resolvers here only parse, check access, call a service
+//! function and map its result; the rules live in the service modules.
+
+mod access;
+mod catalog;
+pub mod error;
+mod pagination;
+pub mod scalars;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use sea_orm::DatabaseConnection;
+
+pub use access::Caller;
+
+/// The deepest query accepted. GraphiQL's introspection query needs 13 levels.
+pub const MAX_DEPTH: usize = 16;
+/// The most expensive query accepted, counting one per field.
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(catalog::CatalogQuery);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(catalog::CatalogMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the schema over a database; the server and the tests run the same one.
+pub fn schema(db: DatabaseConnection) -> AppSchema {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .data(db)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .register_output_type::<scalars::Date>()
+        .finish()
+}
+
+/// The schema's SDL, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .register_output_type::<scalars::Date>()
+        .finish()
+        .sdl()
+}
+
+fn db<'a>(ctx: &async_graphql::Context<'a>) -> &'a DatabaseConnection {
+    ctx.data_unchecked::<DatabaseConnection>()
+}

@@ -1,0 +1,39 @@
+//! Relay-style forward pagination shared by every connection.
+
+use async_graphql::SimpleObject;
+use async_graphql::connection::OpaqueCursor;
+
+use super::error::bad_argument;
+
+/// The page size when `first` is not given.
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+/// The largest page a client may ask for.
+pub const MAX_PAGE_SIZE: i32 = 100;
+
+/// Extra fields of every connection.
+#[derive(SimpleObject)]
+pub struct Counted {
+    /// How many items match the filter, over all pages.
+    pub total_count: u64,
+}
+
+/// Checks `first`: a page holds 0 to 100 items. A larger request is refused
+/// rather than cut short, so that a client never mistakes a cut page for the end.
+pub fn page_size(first: Option<i32>) -> async_graphql::Result<u64> {
+    match first.unwrap_or(DEFAULT_PAGE_SIZE) {
+        n @ 0..=MAX_PAGE_SIZE => Ok(n as u64),
+        n => Err(bad_argument("first", format!("must be between 0 and {MAX_PAGE_SIZE}, not {n}"))),
+    }
+}
+
+/// Reads an `after` cursor given back by an earlier page.
+pub fn after_id(after: Option<String>) -> async_graphql::Result<Option<i32>> {
+    use async_graphql::connection::CursorType;
+    after
+        .map(|c| {
+            OpaqueCursor::<i32>::decode_cursor(&c)
+                .map(|c| c.0)
+                .map_err(|_| bad_argument("after", "is not a cursor this API gave out"))
+        })
+        .transpose()
+}

@@ -1,0 +1,1 @@
+//! Reading the CSV files that personnel offices and training platforms export.

@@ -1,0 +1,20 @@
+//! learnmap: the IT competency-training backend of Taipei City Government.
+//!
+//! The service modules (`catalog`, `rules`) hold the domain and talk to the
+//! database through SeaORM; `graphql` only translates between them and clients;
+//! `server` wires HTTP. Everything a test needs is public here, so tests execute
+//! the same schema the binary serves.
+
+pub mod catalog;
+pub mod compliance;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod hours;
+pub mod import;
+pub mod rules;
+pub mod seed;
+pub mod server;
+pub mod text;
+
+pub use error::{Error, Result};
