@@ -19,11 +19,19 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldError { row: None, field: field.into(), reason: reason.into() }
+        FieldError {
+            row: None,
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 
     pub fn at_row(row: usize, field: impl Into<String>, reason: impl Into<String>) -> Self {
-        FieldError { row: Some(row), field: field.into(), reason: reason.into() }
+        FieldError {
+            row: Some(row),
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -57,7 +65,10 @@ impl Error {
     }
 
     pub fn not_found(what: &'static str, key: impl fmt::Display) -> Self {
-        Error::NotFound { what, key: key.to_string() }
+        Error::NotFound {
+            what,
+            key: key.to_string(),
+        }
     }
 }
 

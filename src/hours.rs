@@ -134,7 +134,10 @@ mod tests {
     fn half_hours_sum_exactly() {
         let total: Hours = std::iter::repeat_n(Hours::parse("0.1").unwrap(), 10).sum();
         assert_eq!(total, Hours::whole(1));
-        assert_eq!(Hours::parse("0.5").unwrap() + Hours::parse("2.5").unwrap(), Hours::whole(3));
+        assert_eq!(
+            Hours::parse("0.5").unwrap() + Hours::parse("2.5").unwrap(),
+            Hours::whole(3)
+        );
     }
 
     #[test]

@@ -9,7 +9,11 @@ use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "learnmap", version, about = "IT competency-training compliance for Taipei City Government")]
+#[command(
+    name = "learnmap",
+    version,
+    about = "IT competency-training compliance for Taipei City Government"
+)]
 struct Cli {
     /// The database: a `sqlite:` or `postgres://` URL.
     #[arg(long, global = true, env = "DATABASE_URL", default_value = db::DEFAULT_DATABASE_URL)]
@@ -73,11 +77,15 @@ async fn serve(database_url: &str, bind: SocketAddr) -> anyhow::Result<()> {
         "catalog ready"
     );
 
-    let listener = server::bind(bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let listener = server::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}{}", server::GRAPHQL_PATH);
 
-    server::serve(listener, graphql::schema(db)).await.context("server failed")
+    server::serve(listener, graphql::schema(db))
+        .await
+        .context("server failed")
 }
 
 /// Connects and migrates; the URL is never logged, as it may hold a password.
@@ -89,5 +97,8 @@ async fn open(database_url: &str) -> anyhow::Result<DatabaseConnection> {
 
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

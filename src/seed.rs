@@ -22,5 +22,9 @@ pub async fn run(db: &DatabaseConnection) -> Result<SeedReport> {
     let rule_sets = rules::seed::seed(&txn).await?;
 
     txn.commit().await?;
-    Ok(SeedReport { topics: catalog.topics, courses: catalog.courses, rule_sets })
+    Ok(SeedReport {
+        topics: catalog.topics,
+        courses: catalog.courses,
+        rule_sets,
+    })
 }

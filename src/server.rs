@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::graphql::AppSchema;
@@ -43,7 +43,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
 pub async fn serve(listener: TcpListener, schema: AppSchema) -> std::io::Result<()> {
-    axum::serve(listener, router(schema)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, router(schema))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {

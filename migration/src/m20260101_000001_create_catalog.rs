@@ -70,12 +70,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table(Topic::Table).to_owned())
-            .await?;
-        manager
-            .drop_table(Table::drop().table(Course::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(Topic::Table).to_owned()).await?;
+        manager.drop_table(Table::drop().table(Course::Table).to_owned()).await
     }
 }
 

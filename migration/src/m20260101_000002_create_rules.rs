@@ -51,9 +51,7 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(Requirement::Table).to_owned())
             .await?;
-        manager
-            .drop_table(Table::drop().table(RuleSet::Table).to_owned())
-            .await
+        manager.drop_table(Table::drop().table(RuleSet::Table).to_owned()).await
     }
 }
 

@@ -26,12 +26,18 @@ pub fn parse(link: &str) -> Result<CourseLink, String> {
     match host.trim_start_matches("www.") {
         "elearning.taipei" => taipei_code(&url).map(|code| known(Platform::TaipeiElearning, code)),
         "elearn.hrd.gov.tw" => hrd_code(&url).map(|code| known(Platform::HrdElearn, code)),
-        _ => Ok(CourseLink { platform: Platform::Other, code: None }),
+        _ => Ok(CourseLink {
+            platform: Platform::Other,
+            code: None,
+        }),
     }
 }
 
 fn known(platform: Platform, code: String) -> CourseLink {
-    CourseLink { platform, code: Some(code) }
+    CourseLink {
+        platform,
+        code: Some(code),
+    }
 }
 
 fn query_value(url: &Url, key: &str) -> Option<String> {
@@ -69,7 +75,8 @@ mod tests {
 
     #[test]
     fn reads_both_hrd_forms() {
-        let share = parse("https://elearn.hrd.gov.tw/mooc/course_share.php?code=ef8b15d2be63bdcb90fd3da188587a1").unwrap();
+        let share =
+            parse("https://elearn.hrd.gov.tw/mooc/course_share.php?code=ef8b15d2be63bdcb90fd3da188587a1").unwrap();
         assert_eq!(share.code.as_deref(), Some("ef8b15d2be63bdcb90fd3da188587a1"));
         let info = parse("https://elearn.hrd.gov.tw/info/10028195").unwrap();
         assert_eq!(info, known(Platform::HrdElearn, "10028195".into()));
@@ -78,7 +85,13 @@ mod tests {
     #[test]
     fn other_hosts_have_no_code() {
         let link = parse("https://www.example.org/course/7").unwrap();
-        assert_eq!(link, CourseLink { platform: Platform::Other, code: None });
+        assert_eq!(
+            link,
+            CourseLink {
+                platform: Platform::Other,
+                code: None
+            }
+        );
     }
 
     #[test]

@@ -66,7 +66,10 @@ impl CourseDraft {
         if title.is_empty() {
             errors.push(FieldError::new("title", "must not be empty"));
         } else if title.chars().count() > MAX_TITLE_CHARS {
-            errors.push(FieldError::new("title", format!("must be at most {MAX_TITLE_CHARS} characters")));
+            errors.push(FieldError::new(
+                "title",
+                format!("must be at most {MAX_TITLE_CHARS} characters"),
+            ));
         }
 
         let hours = self.hours.unwrap_or(Hours::ZERO);
@@ -197,7 +200,11 @@ pub async fn list_courses(
 
     let has_next = courses.len() as u64 > first;
     courses.truncate(first as usize);
-    Ok(CoursePage { courses, has_next, total })
+    Ok(CoursePage {
+        courses,
+        has_next,
+        total,
+    })
 }
 
 pub async fn find_course(db: &impl ConnectionTrait, id: i32) -> Result<Option<course::Model>> {
@@ -243,7 +250,9 @@ pub async fn update_course(db: &impl ConnectionTrait, id: i32, patch: CoursePatc
 
     let draft = CourseDraft {
         title: patch.title.unwrap_or_else(|| current.title.clone()),
-        hours: patch.hours.unwrap_or(Some(Hours::from_centihours(current.centihours.into()))),
+        hours: patch
+            .hours
+            .unwrap_or(Some(Hours::from_centihours(current.centihours.into()))),
         link: patch.link.unwrap_or_else(|| current.link.clone()),
         facet: patch.facet.unwrap_or(current.facet),
         level: patch.level.unwrap_or(current.level),
@@ -308,11 +317,18 @@ async fn ensure_unique(db: &impl ConnectionTrait, valid: &ValidCourse, except: O
             .filter(course::Column::Platform.eq(valid.platform))
             .filter(course::Column::PlatformCode.eq(code.clone()));
         if let Some(other) = exclude(same_code, except).one(db).await? {
-            errors.push(FieldError::new("link", format!("course {} already has this link's course code", other.id)));
+            errors.push(FieldError::new(
+                "link",
+                format!("course {} already has this link's course code", other.id),
+            ));
         }
     }
 
-    if errors.is_empty() { Ok(()) } else { Err(Error::BadInput(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::BadInput(errors))
+    }
 }
 
 fn exclude(query: sea_orm::Select<course::Entity>, except: Option<i32>) -> sea_orm::Select<course::Entity> {
@@ -326,14 +342,18 @@ fn exclude(query: sea_orm::Select<course::Entity>, except: Option<i32>) -> sea_o
 /// unique indexes then decide, and the loser gets the same kind of answer.
 fn unique_violation_as_bad_input(err: sea_orm::DbErr) -> Error {
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => {
-            Error::bad_input("title", "a course with this title or course code already exists on the same platform")
-        }
+        Some(SqlErr::UniqueConstraintViolation(_)) => Error::bad_input(
+            "title",
+            "a course with this title or course code already exists on the same platform",
+        ),
         _ => Error::Database(err),
     }
 }
 
 /// The topics of Table 1, in source order.
 pub async fn topics(db: &impl ConnectionTrait) -> Result<Vec<topic::Model>> {
-    Ok(topic::Entity::find().order_by_asc(topic::Column::Position).all(db).await?)
+    Ok(topic::Entity::find()
+        .order_by_asc(topic::Column::Position)
+        .all(db)
+        .await?)
 }

@@ -47,7 +47,12 @@ pub struct DomainTopics {
 
 impl DomainTopics {
     fn cells(&self) -> [(Level, &Vec<String>); 4] {
-        [(Level::A, &self.a), (Level::B, &self.b), (Level::C, &self.c), (Level::D, &self.d)]
+        [
+            (Level::A, &self.a),
+            (Level::B, &self.b),
+            (Level::C, &self.c),
+            (Level::D, &self.d),
+        ]
     }
 }
 
@@ -81,7 +86,9 @@ pub fn valid_courses(file: &CatalogFile) -> Result<Vec<ValidCourse>> {
                 domain: c.domain,
                 security_category: c.security_category,
             };
-            draft.validate().map_err(|e| Error::bad_input(format!("course \"{}\"", c.title), e.to_string()))
+            draft
+                .validate()
+                .map_err(|e| Error::bad_input(format!("course \"{}\"", c.title), e.to_string()))
         })
         .collect()
 }
@@ -118,9 +125,11 @@ async fn seed_topics(db: &impl ConnectionTrait, file: &CatalogFile) -> Result<us
         .iter()
         .flat_map(|f| f.topics.iter().map(move |t| (f.code, None, None, t)));
     let domain_rows = file.domain.iter().flat_map(|d| {
-        d.cells()
-            .into_iter()
-            .flat_map(move |(level, topics)| topics.iter().map(move |t| (Facet::Technical, Some(d.code), Some(level), t)))
+        d.cells().into_iter().flat_map(move |(level, topics)| {
+            topics
+                .iter()
+                .map(move |t| (Facet::Technical, Some(d.code), Some(level), t))
+        })
     });
 
     let mut count = 0;
@@ -175,7 +184,10 @@ mod tests {
     fn holds_the_54_courses_of_table_3() {
         let file = catalog();
         let count = |facet: Facet, level: Option<Level>| {
-            file.course.iter().filter(|c| c.facet == facet && c.level == level).count()
+            file.course
+                .iter()
+                .filter(|c| c.facet == facet && c.level == level)
+                .count()
         };
         assert_eq!(file.course.len(), 54);
         assert_eq!(count(Facet::Policy, None), 8);
@@ -190,8 +202,15 @@ mod tests {
     #[test]
     fn every_course_is_valid_with_a_platform_code() {
         let courses = valid_courses(&catalog()).expect("all seed courses validate");
-        assert!(courses.iter().all(|c| c.platform != Platform::Other && c.platform_code.is_some()));
-        let taipei = courses.iter().filter(|c| c.platform == Platform::TaipeiElearning).count();
+        assert!(
+            courses
+                .iter()
+                .all(|c| c.platform != Platform::Other && c.platform_code.is_some())
+        );
+        let taipei = courses
+            .iter()
+            .filter(|c| c.platform == Platform::TaipeiElearning)
+            .count();
         assert_eq!(taipei, 31);
     }
 
@@ -205,9 +224,18 @@ mod tests {
     #[test]
     fn table_1_has_software_applications_without_level_a() {
         let file = catalog();
-        let apps = file.domain.iter().find(|d| d.code == Domain::SoftwareApplications).unwrap();
+        let apps = file
+            .domain
+            .iter()
+            .find(|d| d.code == Domain::SoftwareApplications)
+            .unwrap();
         assert!(apps.a.is_empty());
         assert_eq!(file.domain.len(), 7);
-        assert!(file.domain.iter().filter(|d| d.code != Domain::SoftwareApplications).all(|d| !d.a.is_empty()));
+        assert!(
+            file.domain
+                .iter()
+                .filter(|d| d.code != Domain::SoftwareApplications)
+                .all(|d| !d.a.is_empty())
+        );
     }
 }

@@ -20,7 +20,11 @@ pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
 pub fn require_admin(ctx: &Context<'_>) -> async_graphql::Result<()> {
     match caller(ctx) {
         Caller::Admin => Ok(()),
-        Caller::Anonymous => Err(async_graphql::Error::new("sign in first").extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))),
-        Caller::Person { .. } => Err(async_graphql::Error::new("only admins may do this").extend_with(|_, e| e.set("code", "FORBIDDEN"))),
+        Caller::Anonymous => {
+            Err(async_graphql::Error::new("sign in first").extend_with(|_, e| e.set("code", "UNAUTHENTICATED")))
+        }
+        Caller::Person { .. } => {
+            Err(async_graphql::Error::new("only admins may do this").extend_with(|_, e| e.set("code", "FORBIDDEN")))
+        }
     }
 }

@@ -284,13 +284,22 @@ impl CatalogQuery {
         let after = after_id(after)?;
         let filter: CourseFilter = filter.unwrap_or_default().into();
 
-        let page = catalog::list_courses(super::db(ctx), &filter, after, first).await.gql()?;
+        let page = catalog::list_courses(super::db(ctx), &filter, after, first)
+            .await
+            .gql()?;
 
-        let mut connection =
-            Connection::with_additional_fields(after.is_some(), page.has_next, Counted { total_count: page.total });
-        connection
-            .edges
-            .extend(page.courses.into_iter().map(|c| Edge::new(OpaqueCursor(c.id), Course(c))));
+        let mut connection = Connection::with_additional_fields(
+            after.is_some(),
+            page.has_next,
+            Counted {
+                total_count: page.total,
+            },
+        );
+        connection.edges.extend(
+            page.courses
+                .into_iter()
+                .map(|c| Edge::new(OpaqueCursor(c.id), Course(c))),
+        );
         Ok(connection)
     }
 }
@@ -320,7 +329,12 @@ impl CatalogMutation {
     }
 
     /// Changes some fields of a course (admins).
-    async fn update_course(&self, ctx: &Context<'_>, id: ID, input: UpdateCourseInput) -> async_graphql::Result<Course> {
+    async fn update_course(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateCourseInput,
+    ) -> async_graphql::Result<Course> {
         require_admin(ctx)?;
         let id = course_id(&id)?;
 
@@ -375,7 +389,9 @@ fn domains_of(topics: &[topic::Model]) -> Vec<TechnicalDomain> {
                 code: domain.into(),
                 name_zh: name_zh.into(),
                 name_en: name_en.into(),
-                levels: entity::Level::iter().map(|level| cell_of(topics, domain, level)).collect(),
+                levels: entity::Level::iter()
+                    .map(|level| cell_of(topics, domain, level))
+                    .collect(),
             }
         })
         .collect()

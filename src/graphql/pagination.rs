@@ -22,7 +22,10 @@ pub struct Counted {
 pub fn page_size(first: Option<i32>) -> async_graphql::Result<u64> {
     match first.unwrap_or(DEFAULT_PAGE_SIZE) {
         n @ 0..=MAX_PAGE_SIZE => Ok(n as u64),
-        n => Err(bad_argument("first", format!("must be between 0 and {MAX_PAGE_SIZE}, not {n}"))),
+        n => Err(bad_argument(
+            "first",
+            format!("must be between 0 and {MAX_PAGE_SIZE}, not {n}"),
+        )),
     }
 }
 

@@ -96,7 +96,10 @@ pub fn validate(requirement: &Requirement) -> Vec<FieldError> {
         errors.push(FieldError::new("levels", "only technical requirements have levels"));
     }
     if (requirement.facet == Facet::Security) != requirement.security_category.is_some() {
-        errors.push(FieldError::new("securityCategory", "security requirements, and only they, need a category"));
+        errors.push(FieldError::new(
+            "securityCategory",
+            "security requirements, and only they, need a category",
+        ));
     }
     errors
 }

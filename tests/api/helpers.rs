@@ -1,0 +1,130 @@
+//! Shared test set-up: a fresh, migrated and seeded database per test, and the
+//! schema over it.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use async_graphql::{Request, Variables};
+use learnmap::graphql::{self, AppSchema};
+use learnmap::{db, seed};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub db: DatabaseConnection,
+    pub schema: AppSchema,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    pub async fn sqlite() -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        TestApp::open(&url, Some(dir)).await
+    }
+
+    /// A new database on the server of `TEST_DATABASE_URL`; `None` when unset.
+    pub async fn postgres() -> Option<TestApp> {
+        let base = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
+        let name = unique_database_name();
+
+        let admin = db::connect(&base).await.expect("connect to TEST_DATABASE_URL");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close admin connection");
+
+        let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        Some(TestApp::open(url.as_str(), None).await)
+    }
+
+    async fn open(url: &str, dir: Option<tempfile::TempDir>) -> TestApp {
+        let db = db::connect(url).await.expect("connect");
+        db::migrate(&db).await.expect("migrate");
+        seed::run(&db).await.expect("seed");
+        let schema = graphql::schema(db.clone());
+        TestApp { db, schema, _dir: dir }
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.execute(query, variables).await;
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+
+    /// Runs a query and returns the whole response (`data` and `errors`).
+    pub async fn execute(&self, query: &str, variables: Value) -> Value {
+        let request = Request::new(query).variables(Variables::from_json(variables));
+        let response = self.schema.execute(request).await;
+        serde_json::to_value(&response).expect("response serialises")
+    }
+
+    /// Runs a query that must fail and returns its first error.
+    pub async fn error(&self, query: &str, variables: Value) -> Value {
+        let response = self.execute(query, variables).await;
+        let errors = response["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("expected an error: {response:#}"));
+        errors[0].clone()
+    }
+}
+
+fn unique_database_name() -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "learnmap_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos
+    )
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL (skipped,
+/// with a note, when `TEST_DATABASE_URL` is unset).
+#[macro_export]
+macro_rules! db_test {
+    (async fn $name:ident($app:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let $app = $crate::helpers::TestApp::sqlite().await;
+                $body
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some($app) = $crate::helpers::TestApp::postgres().await else {
+                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped");
+                    return;
+                };
+                $body
+            }
+        }
+    };
+}
+
+/// The `extensions.code` of an error.
+pub fn code(error: &Value) -> &str {
+    error["extensions"]["code"].as_str().unwrap_or("")
+}
+
+/// The fields named by a BAD_USER_INPUT error.
+pub fn fields(error: &Value) -> Vec<String> {
+    error["extensions"]["fields"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .filter_map(|f| f["field"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
