@@ -1,1 +1,4 @@
 //! Compliance: what each person owes and what closes the gap.
+
+pub mod engine;
+pub mod recommend;

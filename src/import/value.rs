@@ -1,0 +1,258 @@
+//! Cleaning cells and reading the simple values found in them.
+//!
+//! Every parser returns the reason as a `String` that reads after the field
+//! name (`row 7, hours: must be a number of hours ...`), so that callers only
+//! add the row and the column key. Parsers clean their input again, which is
+//! harmless because cleaning is idempotent, so they also accept raw text.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::hours::Hours;
+
+/// The longest part of a cell quoted back in an error message, in characters:
+/// enough to recognise the value without repeating a pasted paragraph.
+const MAX_QUOTED_CHARS: usize = 40;
+
+/// The longest e-mail address that mail systems accept (RFC 5321).
+const MAX_EMAIL_CHARS: usize = 254;
+
+/// Cleans a cell as typed in Excel: folds full-width digits, letters,
+/// punctuation and the ideographic space U+3000 to ASCII (NFKC), drops
+/// invisible characters, trims, and collapses inner runs of white space.
+///
+/// Case is kept: names and codes are stored as written. NFKC leaves Chinese
+/// characters alone apart from mapping compatibility ideographs to their
+/// unified forms, which is what Big5's duplicate characters need anyway.
+pub fn clean(cell: &str) -> String {
+    let folded: String = cell.nfkc().filter(|c| !is_invisible(*c)).collect();
+
+    let mut cleaned = String::with_capacity(folded.len());
+    for word in folded.split_whitespace() {
+        if !cleaned.is_empty() {
+            cleaned.push(' ');
+        }
+        cleaned.push_str(word);
+    }
+    cleaned
+}
+
+/// Characters that copy-and-paste leaves in cells and nobody means to type: a
+/// byte-order mark in the first header, zero-width spaces from web pages.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{feff}' | '\u{200b}' | '\u{2060}')
+}
+
+/// Parses hours written as a decimal with at most two places (`2`, `1.5`).
+pub fn parse_hours(text: &str) -> Result<Hours, String> {
+    let text = clean(text);
+    Hours::parse(&text).ok_or_else(|| format!("must be a number of hours such as 2 or 1.5, not {}", quote(&text)))
+}
+
+/// Parses a yes/no cell; a blank cell is `None`, so that the caller decides
+/// whether blank means "no" or "not given".
+///
+/// Accepted, in any case: yes/no, y/n, true/false, 是/否, 有/無, 1/0.
+pub fn parse_yes_no(text: &str) -> Result<Option<bool>, String> {
+    let text = clean(text);
+    match text.to_lowercase().as_str() {
+        "" => Ok(None),
+        "yes" | "y" | "true" | "是" | "有" | "1" => Ok(Some(true)),
+        "no" | "n" | "false" | "否" | "無" | "0" => Ok(Some(false)),
+        _ => Err(format!(
+            "must be yes or no (Y/N, 是/否, 有/無, 1/0), not {}",
+            quote(&text)
+        )),
+    }
+}
+
+/// Checks an e-mail address pragmatically and returns it lowercased.
+///
+/// This is not RFC 5322: it catches what goes wrong in spreadsheets (a name
+/// in the e-mail column, two addresses in one cell, a missing domain), not
+/// every address a mail server would refuse. Lowercasing lets the same person
+/// typed twice with different case be recognised as one.
+pub fn parse_email(text: &str) -> Result<String, String> {
+    let text = clean(text);
+    let fail = || {
+        format!(
+            "{} is not an e-mail address such as name@mail.taipei.gov.tw",
+            quote(&text)
+        )
+    };
+
+    if text.chars().count() > MAX_EMAIL_CHARS || text.chars().any(|c| c.is_whitespace() || is_forbidden_in_email(c)) {
+        return Err(fail());
+    }
+
+    let (local, domain) = text.split_once('@').ok_or_else(fail)?;
+    if local.is_empty() || !is_domain(domain) {
+        return Err(fail());
+    }
+
+    Ok(text.to_lowercase())
+}
+
+/// Characters that in a spreadsheet cell mean a list or a display name
+/// (`王小明 <a@b.tw>`, `a@b.tw; c@d.tw`) rather than one plain address.
+fn is_forbidden_in_email(c: char) -> bool {
+    c.is_control() || matches!(c, ',' | ';' | ':' | '<' | '>' | '(' | ')' | '[' | ']' | '"' | '\\')
+}
+
+/// A domain of at least two non-empty dot-separated labels and no second `@`.
+fn is_domain(domain: &str) -> bool {
+    let labels: Vec<&str> = domain.split('.').collect();
+    labels.len() >= 2 && labels.iter().all(|label| !label.is_empty() && !label.contains('@'))
+}
+
+/// A cell's text in quotes for an error message, shortened if very long.
+pub(crate) fn quote(text: &str) -> String {
+    if text.chars().count() <= MAX_QUOTED_CHARS {
+        return format!("\"{text}\"");
+    }
+    let head: String = text.chars().take(MAX_QUOTED_CHARS).collect();
+    format!("\"{head}…\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_full_width_digits_letters_and_punctuation() {
+        assert_eq!(clean("Ａ００１"), "A001");
+        assert_eq!(clean("１１５／０３／１５"), "115/03/15");
+        assert_eq!(clean("ｗａｎｇ＠ｍａｉｌ．ｔａｉｐｅｉ"), "wang@mail.taipei");
+        assert_eq!(clean("（一）"), "(一)");
+    }
+
+    #[test]
+    fn keeps_case_and_chinese() {
+        assert_eq!(clean("Power BI"), "Power BI");
+        assert_eq!(clean("王小明"), "王小明");
+        assert_eq!(clean("資訊局 資訊管理科"), "資訊局 資訊管理科");
+    }
+
+    #[test]
+    fn folds_ideographic_space_and_collapses_white_space() {
+        assert_eq!(clean("王\u{3000}小明"), "王 小明");
+        assert_eq!(clean("\u{3000}\u{3000}A001\u{3000}"), "A001");
+        assert_eq!(clean("  Power \t  BI \n 入門  "), "Power BI 入門");
+        assert_eq!(clean("a\u{a0}b"), "a b");
+    }
+
+    #[test]
+    fn drops_invisible_characters() {
+        assert_eq!(clean("\u{feff}員工編號"), "員工編號");
+        assert_eq!(clean("A0\u{200b}01"), "A001");
+    }
+
+    #[test]
+    fn blank_cells_clean_to_empty() {
+        assert_eq!(clean(""), "");
+        assert_eq!(clean(" \u{3000}\t "), "");
+    }
+
+    #[test]
+    fn cleaning_is_idempotent() {
+        for cell in ["Ａ００１", " 王\u{3000}小明 ", "ｗａｎｇ＠ｍａｉｌ", "①②", "ｶﾀｶﾅ"] {
+            let once = clean(cell);
+            assert_eq!(clean(&once), once, "{cell}");
+        }
+    }
+
+    #[test]
+    fn parses_hours() {
+        assert_eq!(parse_hours("2"), Ok(Hours::whole(2)));
+        assert_eq!(parse_hours(" 1.5 "), Ok(Hours::from_centihours(150)));
+        assert_eq!(parse_hours("０．５"), Ok(Hours::from_centihours(50)));
+    }
+
+    #[test]
+    fn rejects_hours_that_are_not_numbers() {
+        for text in ["", "two", "1.255", "-1", "1,5", "2 hours"] {
+            let reason = parse_hours(text).unwrap_err();
+            assert!(
+                reason.contains("must be a number of hours such as 2 or 1.5"),
+                "{text}: {reason}"
+            );
+            assert!(reason.contains(&format!("\"{}\"", clean(text))), "{text}: {reason}");
+        }
+    }
+
+    #[test]
+    fn parses_yes_and_no() {
+        for yes in ["yes", "YES", "Y", "y", "true", "True", "是", "有", "1", "１", " Yes "] {
+            assert_eq!(parse_yes_no(yes), Ok(Some(true)), "{yes}");
+        }
+        for no in ["no", "No", "N", "n", "false", "FALSE", "否", "無", "0", "ｎｏ"] {
+            assert_eq!(parse_yes_no(no), Ok(Some(false)), "{no}");
+        }
+    }
+
+    #[test]
+    fn blank_yes_no_is_none() {
+        assert_eq!(parse_yes_no(""), Ok(None));
+        assert_eq!(parse_yes_no(" \u{3000} "), Ok(None));
+    }
+
+    #[test]
+    fn rejects_other_yes_no_values() {
+        for text in ["maybe", "2", "yes please", "x"] {
+            let reason = parse_yes_no(text).unwrap_err();
+            assert!(reason.starts_with("must be yes or no"), "{text}: {reason}");
+            assert!(reason.contains(&format!("\"{text}\"")), "{text}: {reason}");
+        }
+    }
+
+    #[test]
+    fn accepts_and_lowercases_emails() {
+        assert_eq!(
+            parse_email("Wang.XM@mail.Taipei.gov.tw"),
+            Ok("wang.xm@mail.taipei.gov.tw".into())
+        );
+        assert_eq!(parse_email(" a+b@example.com "), Ok("a+b@example.com".into()));
+        assert_eq!(
+            parse_email("ｗａｎｇ＠ｍａｉｌ．ｔａｉｐｅｉ．ｇｏｖ．ｔｗ"),
+            Ok("wang@mail.taipei.gov.tw".into())
+        );
+    }
+
+    #[test]
+    fn rejects_bad_emails() {
+        let bad = [
+            "",
+            "wang",
+            "@mail.taipei.gov.tw",
+            "wang@",
+            "wang@localhost",
+            "wang@mail..gov.tw",
+            "wang@.tw",
+            "wang@tw.",
+            "wang@@mail.gov.tw",
+            "a@b@mail.gov.tw",
+            "wang xm@mail.gov.tw",
+            "王小明 <wang@mail.gov.tw>",
+            "a@b.tw; c@d.tw",
+            "a@b.tw,c@d.tw",
+        ];
+        for text in bad {
+            let reason = parse_email(text).unwrap_err();
+            assert!(reason.contains("is not an e-mail address"), "{text}: {reason}");
+        }
+    }
+
+    #[test]
+    fn rejects_overlong_emails() {
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(parse_email(&long).is_err());
+    }
+
+    #[test]
+    fn quotes_long_cells_shortened() {
+        assert_eq!(quote("短"), "\"短\"");
+        let long = "字".repeat(100);
+        let quoted = quote(&long);
+        assert_eq!(quoted.chars().count(), MAX_QUOTED_CHARS + 3);
+        assert!(quoted.ends_with("…\""));
+    }
+}
