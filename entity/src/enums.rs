@@ -130,3 +130,57 @@ pub enum SecurityLevel {
     #[sea_orm(string_value = "E")]
     E,
 }
+
+/// The seven criteria of a technical background (資通基礎技術背景).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "snake_case")]
+pub enum Criterion {
+    /// 1. the post is in, or may be transferred into, the information processing job series
+    #[sea_orm(string_value = "job_series")]
+    JobSeries,
+    /// 2. information, electrical or electronic engineer (技師)
+    #[sea_orm(string_value = "engineer_licence")]
+    EngineerLicence,
+    /// 3. a Class C or higher technician certificate in a computing trade
+    #[sea_orm(string_value = "technician_certificate")]
+    TechnicianCertificate,
+    /// 4. professional certificates in at least two of five categories
+    #[sea_orm(string_value = "certificate")]
+    Certificate,
+    /// 5. a degree in the ICT field of study
+    #[sea_orm(string_value = "ict_degree")]
+    IctDegree,
+    /// 6. 20 credits within ten years
+    #[sea_orm(string_value = "credits")]
+    Credits,
+    /// 7. 60 training hours within ten years
+    #[sea_orm(string_value = "training_hours")]
+    TrainingHours,
+}
+
+/// The five categories of professional certificates of criterion 4.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(24))")]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateCategory {
+    /// 資通安全
+    #[sea_orm(string_value = "cybersecurity")]
+    Cybersecurity,
+    /// 網路管理
+    #[sea_orm(string_value = "network_management")]
+    NetworkManagement,
+    /// 資料庫管理
+    #[sea_orm(string_value = "database_management")]
+    DatabaseManagement,
+    /// 軟體工程
+    #[sea_orm(string_value = "software_engineering")]
+    SoftwareEngineering,
+    /// 軟體測試
+    #[sea_orm(string_value = "software_testing")]
+    SoftwareTesting,
+}

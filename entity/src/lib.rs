@@ -3,10 +3,17 @@
 //! These are plain SeaORM models: the rules about what a valid row is live in the
 //! service modules of the `learnmap` crate.
 
+pub mod agency_level;
 pub mod course;
 pub mod enums;
+pub mod evidence;
+pub mod person;
 pub mod requirement;
+pub mod role_assignment;
 pub mod rule_set;
 pub mod topic;
+pub mod unit;
 
-pub use enums::{Domain, Facet, Level, Platform, Role, SecurityCategory, SecurityLevel};
+pub use enums::{
+    CertificateCategory, Criterion, Domain, Facet, Level, Platform, Role, SecurityCategory, SecurityLevel,
+};

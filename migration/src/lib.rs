@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20260101_000001_create_catalog;
 mod m20260101_000002_create_rules;
+mod m20260101_000003_create_personnel;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20260101_000001_create_catalog::Migration),
             Box::new(m20260101_000002_create_rules::Migration),
+            Box::new(m20260101_000003_create_personnel::Migration),
         ]
     }
 }
