@@ -6,12 +6,14 @@
 //! the same schema the binary serves.
 
 pub mod catalog;
+pub mod clock;
 pub mod compliance;
 pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod hours;
 pub mod import;
+pub mod personnel;
 pub mod rules;
 pub mod seed;
 pub mod server;

@@ -1,10 +1,12 @@
 //! The `learnmap` command: serves GraphQL by default, and runs admin tasks.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use learnmap::{db, graphql, seed, server};
+use clap::{Parser, Subcommand, ValueEnum};
+use learnmap::personnel::import::{Action, ImportOptions, ImportReport};
+use learnmap::{clock, db, graphql, personnel, seed, server};
 use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
 
@@ -37,6 +39,21 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL).
     PrintSchema,
+    /// Import a CSV file (UTF-8 or Big5, as Excel saves it); all rows or none.
+    Import {
+        kind: ImportKind,
+        file: PathBuf,
+        /// Check the file and report what would change, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ImportKind {
+    Units,
+    People,
+    Evidence,
 }
 
 #[tokio::main]
@@ -64,7 +81,72 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
+        Command::Import { kind, file, dry_run } => import(&cli.database_url, kind, &file, dry_run).await,
     }
+}
+
+/// Runs an import and prints its report; a rejected file prints every error
+/// and exits non-zero.
+async fn import(database_url: &str, kind: ImportKind, file: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = learnmap::import::decode(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let db = open(database_url).await?;
+    let options = ImportOptions {
+        dry_run,
+        today: clock::today(),
+    };
+
+    let result = match kind {
+        ImportKind::Units => personnel::import::import_units(&db, &text, options).await,
+        ImportKind::People => personnel::import::import_people(&db, &text, options).await,
+        ImportKind::Evidence => personnel::import::import_evidence(&db, &text, options).await,
+    };
+    match result {
+        Ok(report) => {
+            print_report(&report);
+            Ok(())
+        }
+        Err(learnmap::Error::BadInput(errors)) => {
+            for error in &errors {
+                eprintln!("{}: {error}", file.display());
+            }
+            anyhow::bail!(
+                "{} rejected: {} error(s), nothing was written",
+                file.display(),
+                errors.len()
+            )
+        }
+        Err(other) => Err(other).context("import failed"),
+    }
+}
+
+fn print_report(report: &ImportReport) {
+    for change in &report.changes {
+        let action = match change.action {
+            Action::Created => "create",
+            Action::Updated => "update",
+            Action::Unchanged => "keep",
+        };
+        let detail = if change.detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", change.detail)
+        };
+        println!("row {}: {action} {}{detail}", change.row, change.key);
+    }
+    let verb = if report.dry_run { "would be" } else { "were" };
+    println!(
+        "{} rows: {} {verb} created, {} {verb} updated, {} unchanged{}",
+        report.rows,
+        report.created,
+        report.updated,
+        report.unchanged,
+        if report.dry_run {
+            " (dry run: nothing written)"
+        } else {
+            ""
+        }
+    );
 }
 
 async fn serve(database_url: &str, bind: SocketAddr) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ mod access;
 mod catalog;
 pub mod error;
 mod pagination;
+mod personnel;
 pub mod scalars;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -18,10 +19,10 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalog::CatalogQuery);
+pub struct QueryRoot(catalog::CatalogQuery, personnel::PersonnelQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(catalog::CatalogMutation);
+pub struct MutationRoot(catalog::CatalogMutation, personnel::PersonnelMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

@@ -40,3 +40,15 @@ pub fn after_id(after: Option<String>) -> async_graphql::Result<Option<i32>> {
         })
         .transpose()
 }
+
+/// Reads an `after` cursor that holds a text key (an employee number).
+pub fn after_key(after: Option<String>) -> async_graphql::Result<Option<String>> {
+    use async_graphql::connection::CursorType;
+    after
+        .map(|c| {
+            OpaqueCursor::<String>::decode_cursor(&c)
+                .map(|c| c.0)
+                .map_err(|_| bad_argument("after", "is not a cursor this API gave out"))
+        })
+        .transpose()
+}

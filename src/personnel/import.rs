@@ -1,0 +1,136 @@
+//! Importing units, people and evidence from the CSV files personnel offices
+//! keep.
+//!
+//! Each import reads the whole file, checks every row against the file and the
+//! database, and writes nothing unless every row is good: all errors come back
+//! together, by row and column. The writes run in one transaction; a dry run
+//! performs them and rolls back, so that its report is exactly what a real run
+//! would do. Re-importing a file changes nothing; a person missing from a file
+//! is left alone.
+
+mod evidence;
+mod people;
+mod units;
+
+use chrono::NaiveDate;
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+
+use crate::error::{Error, FieldError, Result};
+use crate::import::Table;
+
+pub use evidence::import_evidence;
+pub use people::import_people;
+pub use units::import_units;
+
+/// How an import runs.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    /// Check and report, write nothing.
+    pub dry_run: bool,
+    /// The date a changed role takes effect when the file gives none.
+    pub today: NaiveDate,
+}
+
+/// What happened to one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// One row's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub row: usize,
+    /// The unit code or employee number the row is about.
+    pub key: String,
+    pub action: Action,
+    /// What changed, for updates: `role it_staff → it_supervisor`.
+    pub detail: String,
+}
+
+/// What an import did, or would do in a dry run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub dry_run: bool,
+    /// The rows that created or changed something, in file order.
+    pub changes: Vec<Change>,
+}
+
+impl ImportReport {
+    fn new(changes: Vec<Change>, dry_run: bool) -> Self {
+        let count = |action| changes.iter().filter(|c| c.action == action).count();
+        ImportReport {
+            rows: changes.len(),
+            created: count(Action::Created),
+            updated: count(Action::Updated),
+            unchanged: count(Action::Unchanged),
+            dry_run,
+            changes: changes.into_iter().filter(|c| c.action != Action::Unchanged).collect(),
+        }
+    }
+}
+
+/// Reads the table, or returns every header problem.
+fn read_table(text: &str, columns: &[crate::import::Column]) -> Result<Table> {
+    Table::read(text, columns, false).map_err(Error::BadInput)
+}
+
+/// Keeps a parsed value, or records its error so that the row's other cells
+/// are still checked.
+fn keep<T>(errors: &mut Vec<FieldError>, result: std::result::Result<T, FieldError>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// Fails with all errors, sorted by row, when there are any.
+fn reject_if_any(mut errors: Vec<FieldError>) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.sort_by_key(|e| e.row.unwrap_or(0));
+    Err(Error::BadInput(errors))
+}
+
+/// Commits the transaction, or rolls it back for a dry run.
+async fn finish(txn: DatabaseTransaction, changes: Vec<Change>, options: ImportOptions) -> Result<ImportReport> {
+    if options.dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+    Ok(ImportReport::new(changes, options.dry_run))
+}
+
+async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    Ok(db.begin().await?)
+}
+
+/// A row keeps the value it sets when all its fields match what is stored.
+fn action_for(created: bool, differences: &[String]) -> Action {
+    match (created, differences.is_empty()) {
+        (true, _) => Action::Created,
+        (false, true) => Action::Unchanged,
+        (false, false) => Action::Updated,
+    }
+}
+
+/// Names of the fields that differ, `field old → new`.
+fn difference<T: PartialEq + std::fmt::Debug>(field: &str, old: &T, new: &T, out: &mut Vec<String>) {
+    if old != new {
+        out.push(format!("{field} {} → {}", show(old), show(new)));
+    }
+}
+
+fn show<T: std::fmt::Debug>(value: &T) -> String {
+    let text = format!("{value:?}");
+    let text = text
+        .strip_prefix("Some(")
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(&text);
+    text.trim_matches('"').to_string()
+}

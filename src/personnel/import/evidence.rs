@@ -1,0 +1,272 @@
+//! `evidence.csv`: `employee_no,criterion,detail,category,obtained_on,expires_on,amount`.
+//!
+//! A piece of evidence is identified by person, criterion, detail and date
+//! obtained; importing it again updates its category, expiry and amount.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{CertificateCategory, Criterion, evidence, person};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set};
+
+use super::{Action, Change, ImportOptions, ImportReport, begin, difference, finish, keep, read_table, reject_if_any};
+use crate::error::{FieldError, Result};
+use crate::hours::Hours;
+use crate::import::{Column, Row, parse_date, parse_hours};
+
+const COLUMNS: &[Column] = &[
+    Column::required("employee_no", &["員工編號", "人員編號"]),
+    Column::required("criterion", &["認定條件", "條件", "技術背景條件"]),
+    Column::required("detail", &["說明", "內容", "證明文件", "證照名稱"]),
+    Column::optional("category", &["證照類別", "類別"]),
+    Column::optional("obtained_on", &["取得日", "取得日期", "畢業日期"]),
+    Column::optional("expires_on", &["到期日", "有效期限", "有效日期"]),
+    Column::optional("amount", &["學分數或時數", "學分數", "時數", "數量"]),
+];
+
+#[derive(Debug, Clone)]
+struct EvidenceRow {
+    line: usize,
+    employee_no: String,
+    criterion: Criterion,
+    detail: String,
+    category: Option<CertificateCategory>,
+    obtained_on: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    amount: Option<Hours>,
+}
+
+type Identity = (i32, Criterion, String, Option<NaiveDate>);
+
+pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
+    let table = read_table(text, COLUMNS)?;
+    let people: HashMap<String, i32> = person::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.employee_no, p.id))
+        .collect();
+    let stored: HashMap<Identity, evidence::Model> = evidence::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (identity_of(&e), e))
+        .collect();
+
+    let (rows, mut errors) = parse_rows(table.rows());
+    errors.extend(check_rows(&rows, &people));
+    reject_if_any(errors)?;
+
+    let txn = begin(db).await?;
+    let mut changes = Vec::new();
+    for row in &rows {
+        let person_id = people[&row.employee_no];
+        let key = (person_id, row.criterion, row.detail.clone(), row.obtained_on);
+        let (action, detail) = upsert(&txn, row, person_id, stored.get(&key)).await?;
+        changes.push(Change {
+            row: row.line,
+            key: row.employee_no.clone(),
+            action,
+            detail,
+        });
+    }
+
+    finish(txn, changes, options).await
+}
+
+fn identity_of(e: &evidence::Model) -> Identity {
+    (e.person_id, e.criterion, e.detail.clone(), e.obtained_on)
+}
+
+fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<EvidenceRow>, Vec<FieldError>) {
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        match parse_row(&row) {
+            Ok(evidence) => parsed.push(evidence),
+            Err(mut row_errors) => errors.append(&mut row_errors),
+        }
+    }
+    (parsed, errors)
+}
+
+fn parse_row(row: &Row<'_>) -> std::result::Result<EvidenceRow, Vec<FieldError>> {
+    let mut errors = Vec::new();
+
+    let employee_no = keep(&mut errors, row.require("employee_no", |s| Ok(s.to_ascii_uppercase())));
+    let criterion = keep(&mut errors, row.require("criterion", parse_criterion));
+    let detail = keep(&mut errors, row.require("detail", |s| Ok(s.to_string())));
+    let category = keep(&mut errors, row.parse("category", parse_category)).flatten();
+    let obtained_on = keep(&mut errors, row.parse("obtained_on", parse_date)).flatten();
+    let expires_on = keep(&mut errors, row.parse("expires_on", parse_date)).flatten();
+    let amount = keep(&mut errors, row.parse("amount", parse_hours)).flatten();
+
+    if let Some(criterion) = criterion {
+        errors.extend(shape_problems(
+            row,
+            criterion,
+            category,
+            obtained_on,
+            expires_on,
+            amount,
+        ));
+    }
+
+    match (employee_no, criterion, detail, errors.is_empty()) {
+        (Some(employee_no), Some(criterion), Some(detail), true) => Ok(EvidenceRow {
+            line: row.line,
+            employee_no,
+            criterion,
+            detail,
+            category,
+            obtained_on,
+            expires_on,
+            amount,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Certificates need a category; credits and hours need an amount and the date
+/// they were earned, since only the last ten years count.
+fn shape_problems(
+    row: &Row<'_>,
+    criterion: Criterion,
+    category: Option<CertificateCategory>,
+    obtained_on: Option<NaiveDate>,
+    expires_on: Option<NaiveDate>,
+    amount: Option<Hours>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let counts = matches!(criterion, Criterion::Credits | Criterion::TrainingHours);
+
+    match (criterion, category) {
+        (Criterion::Certificate, None) => errors.push(row.error(
+            "category",
+            "a certificate needs its category: cybersecurity, network_management, database_management, software_engineering or software_testing",
+        )),
+        (Criterion::Certificate, Some(_)) | (_, None) => {}
+        (_, Some(_)) => errors.push(row.error("category", "only certificates (criterion certificate) have a category")),
+    }
+    match amount {
+        None if counts => errors.push(row.error("amount", "credits and training hours need an amount")),
+        Some(a) if counts && a <= Hours::ZERO => errors.push(row.error("amount", "must be more than 0")),
+        Some(_) if !counts => errors.push(row.error("amount", "only credits and training hours have an amount")),
+        _ => {}
+    }
+    if counts && obtained_on.is_none() {
+        errors.push(row.error("obtained_on", "is required: only the ten years before a date count"));
+    }
+    if let (Some(obtained), Some(expires)) = (obtained_on, expires_on)
+        && expires < obtained
+    {
+        errors.push(row.error(
+            "expires_on",
+            format!("{expires} is before the date obtained {obtained}"),
+        ));
+    }
+    errors
+}
+
+/// The criterion as a code, its number in the rules (1-7) or its Chinese name.
+pub fn parse_criterion(text: &str) -> std::result::Result<Criterion, String> {
+    let criterion = match text.trim().to_ascii_lowercase().as_str() {
+        "job_series" | "1" | "資訊處理職系" | "職系" => Criterion::JobSeries,
+        "engineer_licence" | "engineer_license" | "2" | "技師" => Criterion::EngineerLicence,
+        "technician_certificate" | "3" | "技術士證" | "技術士" => Criterion::TechnicianCertificate,
+        "certificate" | "4" | "專業證照" | "證照" => Criterion::Certificate,
+        "ict_degree" | "5" | "資通訊科系" | "學歷" => Criterion::IctDegree,
+        "credits" | "6" | "學分" => Criterion::Credits,
+        "training_hours" | "7" | "訓練時數" | "結訓時數" => Criterion::TrainingHours,
+        _ => {
+            return Err(format!(
+                "\"{text}\" is not a criterion; use job_series, engineer_licence, technician_certificate, certificate, ict_degree, credits or training_hours"
+            ));
+        }
+    };
+    Ok(criterion)
+}
+
+pub fn parse_category(text: &str) -> std::result::Result<CertificateCategory, String> {
+    let category = match text.trim().to_ascii_lowercase().as_str() {
+        "cybersecurity" | "資通安全" | "資安" => CertificateCategory::Cybersecurity,
+        "network_management" | "網路管理" => CertificateCategory::NetworkManagement,
+        "database_management" | "資料庫管理" => CertificateCategory::DatabaseManagement,
+        "software_engineering" | "軟體工程" => CertificateCategory::SoftwareEngineering,
+        "software_testing" | "軟體測試" => CertificateCategory::SoftwareTesting,
+        _ => {
+            return Err(format!(
+                "\"{text}\" is not a certificate category; use cybersecurity, network_management, database_management, software_engineering or software_testing"
+            ));
+        }
+    };
+    Ok(category)
+}
+
+/// Every person must exist, and a piece of evidence may appear once per file.
+fn check_rows(rows: &[EvidenceRow], people: &HashMap<String, i32>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut seen: HashMap<(&str, Criterion, &str, Option<NaiveDate>), usize> = HashMap::new();
+    for row in rows {
+        if !people.contains_key(&row.employee_no) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "employee_no",
+                format!("no person has employee number {}; import people first", row.employee_no),
+            ));
+        }
+        let key = (
+            row.employee_no.as_str(),
+            row.criterion,
+            row.detail.as_str(),
+            row.obtained_on,
+        );
+        if let Some(first) = seen.insert(key, row.line) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "detail",
+                format!("the same evidence is also on row {first}"),
+            ));
+        }
+    }
+    errors
+}
+
+async fn upsert(
+    txn: &DatabaseTransaction,
+    row: &EvidenceRow,
+    person_id: i32,
+    stored: Option<&evidence::Model>,
+) -> Result<(Action, String)> {
+    let centi_amount = row.amount.map(|a| a.centihours() as i32);
+    let Some(old) = stored else {
+        evidence::ActiveModel {
+            person_id: Set(person_id),
+            criterion: Set(row.criterion),
+            detail: Set(row.detail.clone()),
+            category: Set(row.category),
+            obtained_on: Set(row.obtained_on),
+            expires_on: Set(row.expires_on),
+            centi_amount: Set(centi_amount),
+            ..Default::default()
+        }
+        .insert(txn)
+        .await?;
+        return Ok((Action::Created, String::new()));
+    };
+
+    let mut differences = Vec::new();
+    difference("category", &old.category, &row.category, &mut differences);
+    difference("expires_on", &old.expires_on, &row.expires_on, &mut differences);
+    difference("amount", &old.centi_amount, &centi_amount, &mut differences);
+    if differences.is_empty() {
+        return Ok((Action::Unchanged, String::new()));
+    }
+
+    let mut model: evidence::ActiveModel = old.clone().into();
+    model.category = Set(row.category);
+    model.expires_on = Set(row.expires_on);
+    model.centi_amount = Set(centi_amount);
+    model.update(txn).await?;
+    Ok((Action::Updated, differences.join("; ")))
+}

@@ -1,0 +1,456 @@
+//! `people.csv`: `employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on,technical_background`,
+//! with the optional `role_since` (when a changed role took effect; the import
+//! date when absent) and `background_reason` (why a background was set by hand).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Days, NaiveDate, Utc};
+use entity::{Role, person, role_assignment, unit};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use super::{
+    Change, ImportOptions, ImportReport, action_for, begin, difference, finish, keep, read_table, reject_if_any,
+};
+use crate::error::{FieldError, Result};
+use crate::import::{Column, Row, parse_date, parse_email, parse_yes_no};
+use crate::text;
+
+const COLUMNS: &[Column] = &[
+    Column::required("employee_no", &["員工編號", "人員編號", "員工代號"]),
+    Column::required("name", &["姓名"]),
+    Column::required("email", &["電子郵件", "電子信箱", "e-mail", "mail"]),
+    Column::required("unit_code", &["單位代碼", "機關代碼"]),
+    Column::optional("role", &["職務類別", "人員類別", "資通人員類別", "角色"]),
+    Column::optional("supervisor_no", &["直屬主管員工編號", "主管員工編號", "直屬主管"]),
+    Column::optional("joined_on", &["到職日", "到職日期"]),
+    Column::optional("left_on", &["離職日", "離職日期"]),
+    Column::optional(
+        "technical_background",
+        &["資通基礎技術背景", "技術背景", "具資通基礎技術背景"],
+    ),
+    Column::optional("role_since", &["職務起日", "職務生效日"]),
+    Column::optional("background_reason", &["技術背景說明", "認定理由"]),
+];
+
+/// The reason stored with a background set by the import without one.
+const DEFAULT_REASON: &str = "set in the people import";
+
+#[derive(Debug, Clone)]
+struct PersonRow {
+    line: usize,
+    employee_no: String,
+    name: String,
+    email: String,
+    unit_code: String,
+    role: Option<Role>,
+    supervisor_no: Option<String>,
+    joined_on: Option<NaiveDate>,
+    left_on: Option<NaiveDate>,
+    background: Option<bool>,
+    reason: Option<String>,
+    role_since: Option<NaiveDate>,
+}
+
+pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
+    let table = read_table(text, COLUMNS)?;
+    let units: HashMap<String, i32> = unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code, u.id))
+        .collect();
+    let existing: HashMap<String, person::Model> = person::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.employee_no.clone(), p))
+        .collect();
+
+    let (rows, mut errors) = parse_rows(table.rows());
+    errors.extend(check_references(&rows, &units, &existing));
+    reject_if_any(errors)?;
+
+    let txn = begin(db).await?;
+    let mut ids: HashMap<String, i32> = existing.iter().map(|(no, p)| (no.clone(), p.id)).collect();
+    let mut changes = Vec::new();
+    for row in &rows {
+        let old = existing.get(&row.employee_no);
+        let (id, mut differences) = upsert_person(&txn, row, units[&row.unit_code], old).await?;
+        ids.insert(row.employee_no.clone(), id);
+        differences.extend(sync_role(&txn, id, row, old.is_none(), options.today).await?);
+        changes.push(Change {
+            row: row.line,
+            key: row.employee_no.clone(),
+            action: action_for(old.is_none(), &differences),
+            detail: differences.join("; "),
+        });
+    }
+    for (row, change) in rows.iter().zip(changes.iter_mut()) {
+        if let Some(detail) = set_supervisor(&txn, row, &ids, existing.get(&row.employee_no)).await? {
+            change.mark_updated(detail);
+        }
+    }
+
+    finish(txn, changes, options).await
+}
+
+impl Change {
+    fn mark_updated(&mut self, detail: String) {
+        if self.action == super::Action::Unchanged {
+            self.action = super::Action::Updated;
+        }
+        if !self.detail.is_empty() {
+            self.detail.push_str("; ");
+        }
+        self.detail.push_str(&detail);
+    }
+}
+
+fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<PersonRow>, Vec<FieldError>) {
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+
+    for row in rows {
+        match parse_row(&row) {
+            Ok(person) => {
+                if let Some(first) = seen.insert(person.employee_no.clone(), row.line) {
+                    errors.push(row.error("employee_no", format!("{} is also on row {first}", person.employee_no)));
+                }
+                parsed.push(person);
+            }
+            Err(mut row_errors) => errors.append(&mut row_errors),
+        }
+    }
+    (parsed, errors)
+}
+
+fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
+    let mut errors = Vec::new();
+
+    let employee_no = keep(&mut errors, row.require("employee_no", parse_employee_no));
+    let name = keep(&mut errors, row.require("name", |s| Ok(s.to_string())));
+    let email = keep(&mut errors, row.require("email", parse_email));
+    let unit_code = keep(&mut errors, row.require("unit_code", |s| Ok(s.to_string())));
+    let role = keep(&mut errors, row.parse("role", parse_role)).flatten();
+    let supervisor_no = keep(&mut errors, row.parse("supervisor_no", parse_employee_no)).flatten();
+    let joined_on = keep(&mut errors, row.parse("joined_on", parse_date)).flatten();
+    let left_on = keep(&mut errors, row.parse("left_on", parse_date)).flatten();
+    let background = keep(&mut errors, row.parse("technical_background", parse_yes_no))
+        .flatten()
+        .flatten();
+    let role_since = keep(&mut errors, row.parse("role_since", parse_date)).flatten();
+    let reason = row.get("background_reason").map(str::to_string);
+
+    if let (Some(joined), Some(left)) = (joined_on, left_on)
+        && left < joined
+    {
+        errors.push(row.error("left_on", format!("{left} is before the joining date {joined}")));
+    }
+    if let (Some(no), Some(supervisor)) = (&employee_no, &supervisor_no)
+        && no == supervisor
+    {
+        errors.push(row.error("supervisor_no", "a person cannot be their own supervisor"));
+    }
+
+    match (employee_no, name, email, unit_code, errors.is_empty()) {
+        (Some(employee_no), Some(name), Some(email), Some(unit_code), true) => Ok(PersonRow {
+            line: row.line,
+            employee_no,
+            name,
+            email,
+            unit_code,
+            role,
+            supervisor_no,
+            joined_on,
+            left_on,
+            background,
+            reason,
+            role_since,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// Employee numbers are letters, digits and `-`; upper case is kept as the
+/// canonical form so that `e1001` and `E1001` are one person.
+fn parse_employee_no(text: &str) -> std::result::Result<String, String> {
+    let no = text.trim().to_ascii_uppercase();
+    if no.len() > 32 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!(
+            "\"{text}\" is not an employee number (letters, digits and -, at most 32)"
+        ));
+    }
+    Ok(no)
+}
+
+/// A role as a code or as the title a personnel office writes.
+pub fn parse_role(text: &str) -> std::result::Result<Role, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "it_staff" | "資訊業務人員" => Ok(Role::ItStaff),
+        "it_supervisor" | "資訊主管人員" | "資訊主管" => Ok(Role::ItSupervisor),
+        "security_officer" | "資通安全專責人員" | "資安專責人員" => Ok(Role::SecurityOfficer),
+        _ => Err(format!(
+            "\"{text}\" is not a role; use it_staff (資訊業務人員), it_supervisor (資訊主管人員) or security_officer (資通安全專責人員)"
+        )),
+    }
+}
+
+/// Units must exist already; supervisors in the file or the database; and the
+/// supervisor chain, with the file's answers replacing stored ones, must never
+/// come back to a person.
+fn check_references(
+    rows: &[PersonRow],
+    units: &HashMap<String, i32>,
+    existing: &HashMap<String, person::Model>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let in_file: HashSet<&str> = rows.iter().map(|r| r.employee_no.as_str()).collect();
+    let by_id: HashMap<i32, &str> = existing.values().map(|p| (p.id, p.employee_no.as_str())).collect();
+
+    let mut supervisor_of: HashMap<&str, Option<&str>> = existing
+        .values()
+        .map(|p| {
+            (
+                p.employee_no.as_str(),
+                p.supervisor_id.and_then(|s| by_id.get(&s).copied()),
+            )
+        })
+        .collect();
+    for row in rows {
+        supervisor_of.insert(row.employee_no.as_str(), row.supervisor_no.as_deref());
+    }
+
+    for row in rows {
+        if !units.contains_key(&row.unit_code) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "unit_code",
+                format!("unit {} does not exist; import it first", row.unit_code),
+            ));
+        }
+        let Some(supervisor) = row.supervisor_no.as_deref() else {
+            continue;
+        };
+        if supervisor == row.employee_no {
+            continue;
+        }
+        if !in_file.contains(supervisor) && !existing.contains_key(supervisor) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "supervisor_no",
+                format!("no person has employee number {supervisor}"),
+            ));
+        } else if leads_back(&row.employee_no, &supervisor_of) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "supervisor_no",
+                format!("{supervisor} makes a cycle of supervisors back to {}", row.employee_no),
+            ));
+        }
+    }
+    errors
+}
+
+fn leads_back(start: &str, supervisor_of: &HashMap<&str, Option<&str>>) -> bool {
+    let mut current = supervisor_of.get(start).copied().flatten();
+    for _ in 0..=supervisor_of.len() {
+        match current {
+            None => return false,
+            Some(no) if no == start => return true,
+            Some(no) => current = supervisor_of.get(no).copied().flatten(),
+        }
+    }
+    true
+}
+
+/// Writes the person's own fields; returns the id and what changed.
+async fn upsert_person(
+    txn: &DatabaseTransaction,
+    row: &PersonRow,
+    unit_id: i32,
+    old: Option<&person::Model>,
+) -> Result<(i32, Vec<String>)> {
+    let reason = row
+        .background
+        .map(|_| row.reason.clone().unwrap_or_else(|| DEFAULT_REASON.to_string()));
+    let search_key = text::fold(&format!("{} {} {}", row.name, row.employee_no, row.email));
+    let now = Utc::now();
+
+    let Some(old) = old else {
+        let model = person::ActiveModel {
+            employee_no: Set(row.employee_no.clone()),
+            name: Set(row.name.clone()),
+            email: Set(row.email.clone()),
+            search_key: Set(search_key),
+            unit_id: Set(unit_id),
+            supervisor_id: Set(None),
+            joined_on: Set(row.joined_on),
+            left_on: Set(row.left_on),
+            background_override: Set(row.background),
+            background_reason: Set(reason),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        return Ok((model.insert(txn).await?.id, Vec::new()));
+    };
+
+    let mut differences = Vec::new();
+    difference("name", &old.name, &row.name, &mut differences);
+    difference("email", &old.email, &row.email, &mut differences);
+    difference("unit", &old.unit_id, &unit_id, &mut differences);
+    difference("joined_on", &old.joined_on, &row.joined_on, &mut differences);
+    difference("left_on", &old.left_on, &row.left_on, &mut differences);
+    difference(
+        "technical_background",
+        &old.background_override,
+        &row.background,
+        &mut differences,
+    );
+    if row.background.is_some() {
+        difference("background_reason", &old.background_reason, &reason, &mut differences);
+    }
+    if differences.is_empty() {
+        return Ok((old.id, differences));
+    }
+
+    let mut model: person::ActiveModel = old.clone().into();
+    model.name = Set(row.name.clone());
+    model.email = Set(row.email.clone());
+    model.search_key = Set(search_key);
+    model.unit_id = Set(unit_id);
+    model.joined_on = Set(row.joined_on);
+    model.left_on = Set(row.left_on);
+    model.background_override = Set(row.background);
+    model.background_reason = Set(reason);
+    model.updated_at = Set(now);
+    model.update(txn).await?;
+    Ok((old.id, differences))
+}
+
+/// Keeps role history: a changed role closes the open assignment the day
+/// before the new one starts. A new person's role starts on `role_since`, else
+/// the joining date, else today; a changed role on `role_since`, else today.
+/// Leaving closes the open assignment on the leaving date.
+async fn sync_role(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    row: &PersonRow,
+    is_new: bool,
+    today: NaiveDate,
+) -> Result<Vec<String>> {
+    let latest = role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .order_by_desc(role_assignment::Column::StartsOn)
+        .order_by_desc(role_assignment::Column::Id)
+        .one(txn)
+        .await?;
+    let closed_on_leaving = latest
+        .as_ref()
+        .is_some_and(|a| Some(a.role) == row.role && a.ends_on.is_some() && a.ends_on == row.left_on);
+    if closed_on_leaving {
+        return Ok(Vec::new());
+    }
+    let open = latest.filter(|a| a.ends_on.is_none());
+    let start = if is_new {
+        row.role_since.or(row.joined_on).unwrap_or(today)
+    } else {
+        row.role_since.unwrap_or(today)
+    };
+
+    let mut differences = Vec::new();
+    let open = match open {
+        Some(current) if Some(current.role) == row.role => Some(current),
+        Some(current) => {
+            differences.push(format!(
+                "role {} → {}",
+                role_code(Some(current.role)),
+                role_code(row.role)
+            ));
+            close_or_replace(txn, current, start).await?;
+            open_role(txn, person_id, row.role, start).await?
+        }
+        None if row.role.is_some() => {
+            if !is_new {
+                differences.push(format!("role (none) → {}", role_code(row.role)));
+            }
+            open_role(txn, person_id, row.role, start).await?
+        }
+        None => None,
+    };
+
+    if let (Some(open), Some(left)) = (open, row.left_on) {
+        close(txn, open, left).await?;
+    }
+    Ok(differences)
+}
+
+async fn open_role(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    role: Option<Role>,
+    start: NaiveDate,
+) -> Result<Option<role_assignment::Model>> {
+    let Some(role) = role else { return Ok(None) };
+    let model = role_assignment::ActiveModel {
+        person_id: Set(person_id),
+        role: Set(role),
+        starts_on: Set(start),
+        ends_on: Set(None),
+        ..Default::default()
+    };
+    Ok(Some(model.insert(txn).await?))
+}
+
+/// Ends an assignment the day before `start`; one that began on or after
+/// `start` never really held and is removed.
+async fn close_or_replace(txn: &DatabaseTransaction, current: role_assignment::Model, start: NaiveDate) -> Result<()> {
+    if current.starts_on >= start {
+        role_assignment::Entity::delete_by_id(current.id).exec(txn).await?;
+        return Ok(());
+    }
+    let end = start.checked_sub_days(Days::new(1)).unwrap_or(start);
+    close(txn, current, end).await
+}
+
+async fn close(txn: &DatabaseTransaction, current: role_assignment::Model, end: NaiveDate) -> Result<()> {
+    let mut model: role_assignment::ActiveModel = current.into();
+    model.ends_on = Set(Some(end));
+    model.update(txn).await?;
+    Ok(())
+}
+
+async fn set_supervisor(
+    txn: &DatabaseTransaction,
+    row: &PersonRow,
+    ids: &HashMap<String, i32>,
+    old: Option<&person::Model>,
+) -> Result<Option<String>> {
+    let wanted = row.supervisor_no.as_ref().and_then(|no| ids.get(no)).copied();
+    let current = old.and_then(|p| p.supervisor_id);
+    if wanted == current {
+        return Ok(None);
+    }
+
+    let model = person::ActiveModel {
+        id: Set(ids[&row.employee_no]),
+        supervisor_id: Set(wanted),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    model.update(txn).await?;
+    let detail = format!("supervisor → {}", row.supervisor_no.as_deref().unwrap_or("(none)"));
+    Ok(old.map(|_| detail))
+}
+
+pub fn role_code(role: Option<Role>) -> &'static str {
+    match role {
+        Some(Role::ItStaff) => "it_staff",
+        Some(Role::ItSupervisor) => "it_supervisor",
+        Some(Role::SecurityOfficer) => "security_officer",
+        None => "(none)",
+    }
+}

@@ -1,0 +1,313 @@
+//! `units.csv`: `unit_code,name,parent_code,security_level,level_since`.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{NaiveDate, Utc};
+use entity::{SecurityLevel, agency_level, unit};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+
+use super::{
+    Action, Change, ImportOptions, ImportReport, action_for, begin, difference, finish, read_table, reject_if_any,
+};
+use crate::error::{FieldError, Result};
+use crate::import::{Column, Row, parse_date};
+
+const COLUMNS: &[Column] = &[
+    Column::required("unit_code", &["單位代碼", "機關代碼", "code"]),
+    Column::required("name", &["單位名稱", "機關名稱", "名稱", "unit_name"]),
+    Column::optional("parent_code", &["上級單位代碼", "上級機關代碼", "parent"]),
+    Column::optional(
+        "security_level",
+        &["資通安全責任等級", "資安責任等級", "資安等級", "level"],
+    ),
+    Column::optional("level_since", &["等級生效日", "生效日期", "生效日"]),
+];
+
+#[derive(Debug)]
+struct UnitRow {
+    line: usize,
+    code: String,
+    name: String,
+    parent: Option<String>,
+    level: Option<(SecurityLevel, NaiveDate)>,
+}
+
+pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
+    let table = read_table(text, COLUMNS)?;
+    let existing: HashMap<String, unit::Model> = unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.code.clone(), u))
+        .collect();
+
+    let (rows, mut errors) = parse_rows(table.rows());
+    errors.extend(check_references(&rows, &existing));
+    reject_if_any(errors)?;
+
+    let txn = begin(db).await?;
+    let mut changes = Vec::new();
+    let mut ids: HashMap<String, i32> = existing.iter().map(|(code, u)| (code.clone(), u.id)).collect();
+    for row in &rows {
+        let (id, created) = upsert_unit(&txn, row, existing.get(&row.code)).await?;
+        ids.insert(row.code.clone(), id);
+        changes.push(Change {
+            row: row.line,
+            key: row.code.clone(),
+            action: action_for(created, &[]),
+            detail: String::new(),
+        });
+    }
+    for (row, change) in rows.iter().zip(changes.iter_mut()) {
+        let mut differences = Vec::new();
+        if let Some(old) = existing.get(&row.code) {
+            difference("name", &old.name, &row.name, &mut differences);
+        }
+        set_parent(&txn, row, &ids, existing.get(&row.code), &mut differences).await?;
+        set_level(&txn, row, ids[&row.code], &mut differences).await?;
+        if change.action == Action::Unchanged && !differences.is_empty() {
+            change.action = Action::Updated;
+        }
+        change.detail = differences.join("; ");
+    }
+
+    finish(txn, changes, options).await
+}
+
+fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<UnitRow>, Vec<FieldError>) {
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+
+    for row in rows {
+        match parse_row(&row) {
+            Ok(unit) => {
+                if let Some(first) = seen.insert(unit.code.clone(), row.line) {
+                    errors.push(row.error("unit_code", format!("{} is also on row {first}", unit.code)));
+                }
+                parsed.push(unit);
+            }
+            Err(mut row_errors) => errors.append(&mut row_errors),
+        }
+    }
+    (parsed, errors)
+}
+
+fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let code = row
+        .require("unit_code", |s| Ok(s.to_string()))
+        .map_err(|e| errors.push(e))
+        .ok();
+    let name = row
+        .require("name", |s| Ok(s.to_string()))
+        .map_err(|e| errors.push(e))
+        .ok();
+    let parent = row.get("parent_code").map(str::to_string);
+    let level = row
+        .parse("security_level", parse_security_level)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let since = row
+        .parse("level_since", parse_date)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+
+    let level = match (level, since) {
+        (Some(level), Some(since)) => Some((level, since)),
+        (Some(_), None) => {
+            errors.push(row.error(
+                "level_since",
+                "is required with a security level: the date it took effect",
+            ));
+            None
+        }
+        (None, Some(_)) => {
+            errors.push(row.error("security_level", "is required when level_since is given"));
+            None
+        }
+        (None, None) => None,
+    };
+    if parent.is_some() && level.is_some() {
+        errors.push(row.error(
+            "security_level",
+            "only agencies (units without a parent) carry a security level; units below inherit it",
+        ));
+    }
+
+    match (code, name, errors.is_empty()) {
+        (Some(code), Some(name), true) => Ok(UnitRow {
+            line: row.line,
+            code,
+            name,
+            parent,
+            level,
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// A-E, as written on the authority's notice: `A`, `a`, `A級`.
+pub fn parse_security_level(text: &str) -> std::result::Result<SecurityLevel, String> {
+    let letter = text
+        .trim()
+        .trim_end_matches('級')
+        .trim_end_matches("等")
+        .trim()
+        .to_ascii_uppercase();
+    match letter.as_str() {
+        "A" => Ok(SecurityLevel::A),
+        "B" => Ok(SecurityLevel::B),
+        "C" => Ok(SecurityLevel::C),
+        "D" => Ok(SecurityLevel::D),
+        "E" => Ok(SecurityLevel::E),
+        _ => Err(format!("\"{text}\" is not a security level; use A, B, C, D or E")),
+    }
+}
+
+/// Parents must exist in the file or the database, and following parents must
+/// never lead back to a unit (the file's parents replace stored ones).
+fn check_references(rows: &[UnitRow], existing: &HashMap<String, unit::Model>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let in_file: HashSet<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    let by_id: HashMap<i32, &str> = existing.values().map(|u| (u.id, u.code.as_str())).collect();
+
+    let mut parent_of: HashMap<&str, Option<&str>> = existing
+        .values()
+        .map(|u| (u.code.as_str(), u.parent_id.and_then(|p| by_id.get(&p).copied())))
+        .collect();
+    for row in rows {
+        parent_of.insert(row.code.as_str(), row.parent.as_deref());
+    }
+
+    for row in rows {
+        let Some(parent) = row.parent.as_deref() else { continue };
+        if parent == row.code {
+            errors.push(FieldError::at_row(
+                row.line,
+                "parent_code",
+                "a unit cannot be its own parent",
+            ));
+        } else if !in_file.contains(parent) && !existing.contains_key(parent) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "parent_code",
+                format!("unit {parent} does not exist"),
+            ));
+        } else if leads_back(row.code.as_str(), &parent_of) {
+            errors.push(FieldError::at_row(
+                row.line,
+                "parent_code",
+                format!("{parent} makes a cycle of parents back to {}", row.code),
+            ));
+        }
+    }
+    errors
+}
+
+fn leads_back(start: &str, parent_of: &HashMap<&str, Option<&str>>) -> bool {
+    let mut current = parent_of.get(start).copied().flatten();
+    for _ in 0..=parent_of.len() {
+        match current {
+            None => return false,
+            Some(code) if code == start => return true,
+            Some(code) => current = parent_of.get(code).copied().flatten(),
+        }
+    }
+    true
+}
+
+async fn upsert_unit(
+    txn: &sea_orm::DatabaseTransaction,
+    row: &UnitRow,
+    existing: Option<&unit::Model>,
+) -> Result<(i32, bool)> {
+    let now = Utc::now();
+    match existing {
+        Some(old) if old.name == row.name => Ok((old.id, false)),
+        Some(old) => {
+            let mut model: unit::ActiveModel = old.clone().into();
+            model.name = Set(row.name.clone());
+            model.updated_at = Set(now);
+            Ok((model.update(txn).await?.id, false))
+        }
+        None => {
+            let model = unit::ActiveModel {
+                code: Set(row.code.clone()),
+                name: Set(row.name.clone()),
+                parent_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
+            };
+            Ok((model.insert(txn).await?.id, true))
+        }
+    }
+}
+
+async fn set_parent(
+    txn: &sea_orm::DatabaseTransaction,
+    row: &UnitRow,
+    ids: &HashMap<String, i32>,
+    existing: Option<&unit::Model>,
+    differences: &mut Vec<String>,
+) -> Result<()> {
+    let wanted = row.parent.as_ref().and_then(|p| ids.get(p)).copied();
+    let current = existing.and_then(|u| u.parent_id);
+    if wanted == current {
+        return Ok(());
+    }
+    if existing.is_some() {
+        differences.push(format!("parent → {}", row.parent.as_deref().unwrap_or("(none)")));
+    }
+
+    let id = ids[&row.code];
+    let model = unit::ActiveModel {
+        id: Set(id),
+        parent_id: Set(wanted),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    model.update(txn).await?;
+    Ok(())
+}
+
+/// Records a level from its date on, unless that exact level and date are
+/// stored; the same date with another level corrects the stored one.
+async fn set_level(
+    txn: &sea_orm::DatabaseTransaction,
+    row: &UnitRow,
+    unit_id: i32,
+    differences: &mut Vec<String>,
+) -> Result<()> {
+    let Some((level, since)) = row.level else { return Ok(()) };
+    let stored = agency_level::Entity::find()
+        .filter(agency_level::Column::UnitId.eq(unit_id))
+        .filter(agency_level::Column::Since.eq(since))
+        .one(txn)
+        .await?;
+
+    match stored {
+        Some(s) if s.level == level => {}
+        Some(s) => {
+            differences.push(format!("security level on {since} {:?} → {level:?}", s.level));
+            let mut model: agency_level::ActiveModel = s.into();
+            model.level = Set(level);
+            model.update(txn).await?;
+        }
+        None => {
+            differences.push(format!("security level {level:?} from {since}"));
+            agency_level::ActiveModel {
+                unit_id: Set(unit_id),
+                level: Set(level),
+                since: Set(since),
+                ..Default::default()
+            }
+            .insert(txn)
+            .await?;
+        }
+    }
+    Ok(())
+}

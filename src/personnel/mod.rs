@@ -1,0 +1,285 @@
+//! Personnel: units and agencies, people, their roles over time and the
+//! evidence of a technical background.
+
+pub mod background;
+pub mod import;
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use entity::{Role, SecurityLevel, agency_level, evidence, person, role_assignment, unit};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::error::{Error, Result};
+use crate::hours::Hours;
+use crate::text;
+use background::{EvidenceFact, Override, Verdict};
+
+pub async fn find_person(db: &impl ConnectionTrait, employee_no: &str) -> Result<Option<person::Model>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::EmployeeNo.eq(employee_no.trim()))
+        .one(db)
+        .await?)
+}
+
+pub async fn get_person(db: &impl ConnectionTrait, employee_no: &str) -> Result<person::Model> {
+    find_person(db, employee_no)
+        .await?
+        .ok_or_else(|| Error::not_found("person", employee_no))
+}
+
+pub async fn person_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<person::Model>> {
+    Ok(person::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn direct_reports(db: &impl ConnectionTrait, person_id: i32) -> Result<Vec<person::Model>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::SupervisorId.eq(person_id))
+        .order_by_asc(person::Column::EmployeeNo)
+        .all(db)
+        .await?)
+}
+
+/// What a people listing may be narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct PeopleFilter {
+    /// People of this unit and every unit below it.
+    pub unit_code: Option<String>,
+    /// People holding this role on `as_of`.
+    pub role: Option<Role>,
+    pub supervisor_no: Option<String>,
+    /// Part of the name, employee number or email, ignoring case and width.
+    pub search: Option<String>,
+    pub as_of: Option<NaiveDate>,
+}
+
+pub struct PeoplePage {
+    pub people: Vec<person::Model>,
+    pub has_next: bool,
+    pub total: u64,
+}
+
+/// One page of people in employee-number order, after the person with id
+/// `after` (ids follow no order, so the cursor holds the employee number).
+pub async fn list_people(
+    db: &impl ConnectionTrait,
+    filter: &PeopleFilter,
+    after: Option<String>,
+    first: u64,
+    today: NaiveDate,
+) -> Result<PeoplePage> {
+    let query = match people_query(db, filter, today).await? {
+        Some(query) => query,
+        None => {
+            return Ok(PeoplePage {
+                people: Vec::new(),
+                has_next: false,
+                total: 0,
+            });
+        }
+    };
+    let total = query.clone().count(db).await?;
+
+    let mut query = query.order_by_asc(person::Column::EmployeeNo);
+    if let Some(after) = after {
+        query = query.filter(person::Column::EmployeeNo.gt(after));
+    }
+    let mut people = query.limit(first + 1).all(db).await?;
+
+    let has_next = people.len() as u64 > first;
+    people.truncate(first as usize);
+    Ok(PeoplePage {
+        people,
+        has_next,
+        total,
+    })
+}
+
+/// The filtered query, or `None` when a named unit or supervisor does not
+/// exist (an empty listing, not an error, as for any other filter).
+async fn people_query(
+    db: &impl ConnectionTrait,
+    filter: &PeopleFilter,
+    today: NaiveDate,
+) -> Result<Option<sea_orm::Select<person::Entity>>> {
+    let mut query = person::Entity::find();
+
+    if let Some(code) = &filter.unit_code {
+        let Some(root) = find_unit(db, code).await? else {
+            return Ok(None);
+        };
+        let units = subtree_ids(db, root.id).await?;
+        query = query.filter(person::Column::UnitId.is_in(units));
+    }
+    if let Some(no) = &filter.supervisor_no {
+        let Some(supervisor) = find_person(db, no).await? else {
+            return Ok(None);
+        };
+        query = query.filter(person::Column::SupervisorId.eq(supervisor.id));
+    }
+    if let Some(role) = filter.role {
+        let on = filter.as_of.unwrap_or(today);
+        let holders = role_assignment::Entity::find()
+            .select_only()
+            .column(role_assignment::Column::PersonId)
+            .filter(role_assignment::Column::Role.eq(role))
+            .filter(role_assignment::Column::StartsOn.lte(on))
+            .filter(
+                role_assignment::Column::EndsOn
+                    .is_null()
+                    .or(role_assignment::Column::EndsOn.gte(on)),
+            )
+            .into_tuple::<i32>()
+            .all(db)
+            .await?;
+        query = query.filter(person::Column::Id.is_in(holders));
+    }
+    if let Some(search) = filter.search.as_deref().map(text::fold).filter(|s| !s.is_empty()) {
+        let pattern = LikeExpr::new(text::contains_pattern(&search)).escape('\\');
+        query = query.filter(Expr::col(person::Column::SearchKey).like(pattern));
+    }
+    Ok(Some(query))
+}
+
+pub async fn units(db: &impl ConnectionTrait) -> Result<Vec<unit::Model>> {
+    Ok(unit::Entity::find().order_by_asc(unit::Column::Code).all(db).await?)
+}
+
+pub async fn find_unit(db: &impl ConnectionTrait, code: &str) -> Result<Option<unit::Model>> {
+    Ok(unit::Entity::find()
+        .filter(unit::Column::Code.eq(code.trim()))
+        .one(db)
+        .await?)
+}
+
+pub async fn unit_by_id(db: &impl ConnectionTrait, id: i32) -> Result<Option<unit::Model>> {
+    Ok(unit::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The ids of a unit and of every unit below it. Unit trees are small (a few
+/// hundred units for the whole city), so the tree is walked in memory.
+pub async fn subtree_ids(db: &impl ConnectionTrait, root: i32) -> Result<Vec<i32>> {
+    let all = unit::Entity::find().all(db).await?;
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for u in &all {
+        if let Some(parent) = u.parent_id {
+            children.entry(parent).or_default().push(u.id);
+        }
+    }
+
+    let mut ids = vec![root];
+    let mut next = 0;
+    while next < ids.len() {
+        ids.extend(children.get(&ids[next]).into_iter().flatten().copied());
+        next += 1;
+    }
+    Ok(ids)
+}
+
+/// The agency (top-level unit) a unit belongs to.
+pub async fn agency_of(db: &impl ConnectionTrait, unit: unit::Model) -> Result<unit::Model> {
+    let mut current = unit;
+    // A cycle cannot be imported; the bound guards against hand-edited data.
+    for _ in 0..64 {
+        match current.parent_id {
+            None => return Ok(current),
+            Some(parent) => match unit_by_id(db, parent).await? {
+                Some(p) => current = p,
+                None => return Ok(current),
+            },
+        }
+    }
+    Ok(current)
+}
+
+/// The agency level history, oldest first.
+pub async fn level_history(db: &impl ConnectionTrait, agency_id: i32) -> Result<Vec<agency_level::Model>> {
+    Ok(agency_level::Entity::find()
+        .filter(agency_level::Column::UnitId.eq(agency_id))
+        .order_by_asc(agency_level::Column::Since)
+        .all(db)
+        .await?)
+}
+
+/// The security level in force on a date: the latest that took effect on or
+/// before it.
+pub fn level_on(history: &[agency_level::Model], on: NaiveDate) -> Option<SecurityLevel> {
+    history
+        .iter()
+        .filter(|l| l.since <= on)
+        .max_by_key(|l| l.since)
+        .map(|l| l.level)
+}
+
+pub async fn role_history(db: &impl ConnectionTrait, person_id: i32) -> Result<Vec<role_assignment::Model>> {
+    Ok(role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .order_by_asc(role_assignment::Column::StartsOn)
+        .order_by_asc(role_assignment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The role whose range holds the date.
+pub fn role_on(history: &[role_assignment::Model], on: NaiveDate) -> Option<Role> {
+    history
+        .iter()
+        .filter(|r| r.starts_on <= on && r.ends_on.is_none_or(|end| end >= on))
+        .max_by_key(|r| r.starts_on)
+        .map(|r| r.role)
+}
+
+pub async fn evidence_of(db: &impl ConnectionTrait, person_id: i32) -> Result<Vec<evidence::Model>> {
+    Ok(evidence::Entity::find()
+        .filter(evidence::Column::PersonId.eq(person_id))
+        .order_by_asc(evidence::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub fn evidence_fact(e: &evidence::Model) -> EvidenceFact {
+    EvidenceFact {
+        criterion: e.criterion,
+        detail: e.detail.clone(),
+        category: e.category,
+        obtained_on: e.obtained_on,
+        expires_on: e.expires_on,
+        amount: e.centi_amount.map(|a| Hours::from_centihours(a.into())),
+    }
+}
+
+pub fn override_of(person: &person::Model) -> Option<Override> {
+    person.background_override.map(|value| Override {
+        value,
+        reason: person.background_reason.clone().unwrap_or_default(),
+    })
+}
+
+pub async fn technical_background(db: &impl ConnectionTrait, person: &person::Model, on: NaiveDate) -> Result<Verdict> {
+    let evidence: Vec<EvidenceFact> = evidence_of(db, person.id).await?.iter().map(evidence_fact).collect();
+    Ok(background::derive(&evidence, override_of(person), on))
+}
+
+/// Sets or clears (`value: None`) an admin's answer on the technical
+/// background; a reason is required to set one.
+pub async fn set_background_override(
+    db: &impl ConnectionTrait,
+    employee_no: &str,
+    value: Option<bool>,
+    reason: Option<String>,
+) -> Result<person::Model> {
+    use sea_orm::{ActiveModelTrait, Set};
+
+    let person = get_person(db, employee_no).await?;
+    let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    if value.is_some() && reason.is_none() {
+        return Err(Error::bad_input("reason", "say why the background is set by hand"));
+    }
+
+    let mut model: person::ActiveModel = person.into();
+    model.background_override = Set(value);
+    model.background_reason = Set(value.and(reason));
+    model.updated_at = Set(chrono::Utc::now());
+    Ok(model.update(db).await?)
+}
