@@ -55,6 +55,11 @@ pub enum Error {
 
     #[error("a database error occurred")]
     Database(#[from] DbErr),
+
+    /// A failure of ours that the caller cannot fix; the text is logged, never
+    /// sent.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod hours;
 pub mod import;
 pub mod personnel;
+pub mod report;
 pub mod rules;
 pub mod seed;
 pub mod server;

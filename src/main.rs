@@ -40,6 +40,22 @@ enum Command {
     /// Print the GraphQL schema (SDL).
     PrintSchema,
     /// Import a CSV file (UTF-8 or Big5, as Excel saves it); all rows or none.
+    /// Write a unit's compliance report: one row per person and requirement.
+    Report {
+        /// The unit; its subtree is included.
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        year: i32,
+        /// The as-of date (default: today, or Dec 31 of a past year).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ReportKind,
+        /// Where to write it (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
     Import {
         kind: ImportKind,
         file: PathBuf,
@@ -47,6 +63,12 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportKind {
+    Csv,
+    Xlsx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -81,6 +103,19 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", graphql::sdl());
             Ok(())
         }
+        Command::Report { unit, year, as_of, format, output } => {
+            let db = open_seeded(&cli.database_url).await?;
+            let format = match format {
+                ReportKind::Csv => learnmap::report::ReportFormat::Csv,
+                ReportKind::Xlsx => learnmap::report::ReportFormat::Xlsx,
+            };
+            let as_of = learnmap::compliance::service::as_of_for(year, as_of, clock::today())?;
+            let bytes = learnmap::report::unit_report(&db, &unit, year, as_of, format).await?;
+            match output {
+                Some(path) => std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display())),
+                None => std::io::Write::write_all(&mut std::io::stdout(), &bytes).context("cannot write the report"),
+            }
+        }
         Command::Import { kind, file, dry_run } => import(&cli.database_url, kind, &file, dry_run).await,
     }
 }
@@ -90,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
 async fn import(database_url: &str, kind: ImportKind, file: &Path, dry_run: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let text = learnmap::import::decode(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let db = open(database_url).await?;
+    let db = open_seeded(database_url).await?;
     let options = ImportOptions {
         dry_run,
         today: clock::today(),
@@ -165,7 +200,7 @@ async fn serve(database_url: &str, bind: SocketAddr) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}{}", server::GRAPHQL_PATH);
 
-    server::serve(listener, graphql::schema(db))
+    server::serve(listener, graphql::schema(db.clone()), db)
         .await
         .context("server failed")
 }
@@ -174,6 +209,14 @@ async fn serve(database_url: &str, bind: SocketAddr) -> anyhow::Result<()> {
 async fn open(database_url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = db::connect(database_url).await.context("cannot open the database")?;
     db::migrate(&db).await.context("migrations failed")?;
+    Ok(db)
+}
+
+/// Opens, migrates and loads the seed where missing: every command that reads
+/// or writes data needs the catalog and the rules in place.
+async fn open_seeded(database_url: &str) -> anyhow::Result<DatabaseConnection> {
+    let db = open(database_url).await?;
+    seed::run(&db).await.context("seeding failed")?;
     Ok(db)
 }
 

@@ -4,6 +4,7 @@
 //! service modules of the `learnmap` crate.
 
 pub mod agency_level;
+pub mod completion;
 pub mod course;
 pub mod enums;
 pub mod evidence;

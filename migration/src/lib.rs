@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20260101_000001_create_catalog;
 mod m20260101_000002_create_rules;
 mod m20260101_000003_create_personnel;
+mod m20260101_000004_create_completions;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000001_create_catalog::Migration),
             Box::new(m20260101_000002_create_rules::Migration),
             Box::new(m20260101_000003_create_personnel::Migration),
+            Box::new(m20260101_000004_create_completions::Migration),
         ]
     }
 }

@@ -21,9 +21,17 @@ pub fn to_graphql(error: Error) -> async_graphql::Error {
         }
         Error::Database(cause) => {
             tracing::error!(error = %cause, "database error");
-            async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", "INTERNAL"))
+            internal()
+        }
+        Error::Internal(cause) => {
+            tracing::error!(error = %cause, "internal error");
+            internal()
         }
     }
+}
+
+fn internal() -> async_graphql::Error {
+    async_graphql::Error::new("internal error").extend_with(|_, ext| ext.set("code", "INTERNAL"))
 }
 
 fn field_value(field: &crate::error::FieldError) -> Value {

@@ -3,6 +3,7 @@
 
 mod access;
 mod catalog;
+mod compliance;
 pub mod error;
 mod pagination;
 mod personnel;
@@ -19,10 +20,14 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalog::CatalogQuery, personnel::PersonnelQuery);
+pub struct QueryRoot(catalog::CatalogQuery, personnel::PersonnelQuery, compliance::ComplianceQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(catalog::CatalogMutation, personnel::PersonnelMutation);
+pub struct MutationRoot(
+    catalog::CatalogMutation,
+    personnel::PersonnelMutation,
+    compliance::ComplianceMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

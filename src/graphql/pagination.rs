@@ -52,3 +52,15 @@ pub fn after_key(after: Option<String>) -> async_graphql::Result<Option<String>>
         })
         .transpose()
 }
+
+/// Reads an `after` cursor of a list computed in memory: the position after
+/// which the page starts.
+pub fn after_offset(after: Option<String>) -> async_graphql::Result<usize> {
+    use async_graphql::connection::CursorType;
+    match after {
+        None => Ok(0),
+        Some(c) => OpaqueCursor::<usize>::decode_cursor(&c)
+            .map(|c| c.0)
+            .map_err(|_| bad_argument("after", "is not a cursor this API gave out")),
+    }
+}

@@ -9,7 +9,7 @@
 //! is left alone.
 
 mod evidence;
-mod people;
+pub mod people;
 mod units;
 
 use chrono::NaiveDate;

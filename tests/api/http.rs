@@ -21,7 +21,7 @@ db_test! {
             .body(Body::from(json!({ "query": "{ courses(first: 0) { totalCount } }" }).to_string()))
             .expect("request");
 
-        let response = server::router(app.schema.clone()).oneshot(request).await.expect("response");
+        let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
 
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
@@ -36,7 +36,7 @@ db_test! {
             .body(Body::empty())
             .expect("request");
 
-        let response = server::router(app.schema.clone()).oneshot(request).await.expect("response");
+        let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
 
         assert_eq!(response.status(), StatusCode::OK);
         let html = body_text(response).await;
@@ -48,7 +48,7 @@ db_test! {
     async fn answers_a_get_query(app) {
         let request = Request::get("/graphql?query=%7Bfacets%7Bcode%7D%7D").body(Body::empty()).expect("request");
 
-        let response = server::router(app.schema.clone()).oneshot(request).await.expect("response");
+        let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
 
         let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
         assert_eq!(body["data"]["facets"][4], json!({ "code": "SECURITY" }));
