@@ -5,6 +5,7 @@
 //! `server` wires HTTP. Everything a test needs is public here, so tests execute
 //! the same schema the binary serves.
 
+pub mod auth;
 pub mod catalog;
 pub mod clock;
 pub mod compliance;
@@ -13,6 +14,8 @@ pub mod error;
 pub mod graphql;
 pub mod hours;
 pub mod import;
+pub mod jobs;
+pub mod mail;
 pub mod personnel;
 pub mod report;
 pub mod rules;

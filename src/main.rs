@@ -5,6 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use learnmap::compliance::completions::{self, Mapping};
+use learnmap::jobs::quarterly::{self, Outcome, RunRequest, Trigger};
+use learnmap::jobs::scheduler::{self, ScheduleConfig};
+use learnmap::mail::{MailConfig, Sender};
 use learnmap::personnel::import::{Action, ImportOptions, ImportReport};
 use learnmap::{clock, db, graphql, personnel, seed, server};
 use sea_orm::DatabaseConnection;
@@ -25,8 +29,83 @@ struct Cli {
     #[arg(long, global = true, env = "LEARNMAP_BIND", default_value = "127.0.0.1:8000")]
     bind: SocketAddr,
 
+    #[command(flatten)]
+    mail: MailArgs,
+
+    #[command(flatten)]
+    schedule: ScheduleArgs,
+
+    #[command(flatten)]
+    auth: learnmap::auth::AuthArgs,
+
+    #[command(flatten)]
+    http: server::ServerArgs,
+
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// Where mail goes.
+#[derive(clap::Args)]
+struct MailArgs {
+    /// `smtp://[user:password@]host[:port]`; unset writes `.eml` files instead.
+    #[arg(long, global = true, env = "SMTP_URL")]
+    smtp_url: Option<String>,
+
+    /// The folder for `.eml` files when no SMTP server is set.
+    #[arg(long, global = true, env = "LEARNMAP_OUTBOX_DIR", default_value = "data/outbox")]
+    outbox_dir: PathBuf,
+
+    /// The sender of every message.
+    #[arg(
+        long,
+        global = true,
+        env = "LEARNMAP_MAIL_FROM",
+        default_value = "learnmap <learnmap@localhost>"
+    )]
+    mail_from: String,
+}
+
+/// When scheduled jobs run.
+#[derive(clap::Args)]
+struct ScheduleArgs {
+    /// The quarterly job's cron expression, with a seconds field.
+    #[arg(
+        long,
+        global = true,
+        env = "LEARNMAP_QUARTERLY_CRON",
+        default_value = "0 0 8 1 1,4,7,10 *"
+    )]
+    quarterly_cron: String,
+
+    /// The time zone of the schedule and of the compliance year.
+    #[arg(long, global = true, env = "LEARNMAP_TIMEZONE", default_value = "Asia/Taipei")]
+    timezone: String,
+
+    /// Run scheduled jobs in this process (`false` for replicas that only serve).
+    #[arg(long, global = true, env = "LEARNMAP_SCHEDULER", default_value_t = true, action = clap::ArgAction::Set)]
+    scheduler: bool,
+}
+
+impl MailArgs {
+    fn config(&self) -> MailConfig {
+        MailConfig {
+            smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
+            outbox_dir: self.outbox_dir.clone(),
+            from: self.mail_from.clone(),
+            ..MailConfig::default()
+        }
+    }
+}
+
+impl ScheduleArgs {
+    fn config(&self) -> ScheduleConfig {
+        ScheduleConfig {
+            quarterly_cron: self.quarterly_cron.clone(),
+            timezone: self.timezone.clone(),
+            ..ScheduleConfig::default()
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -39,6 +118,19 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL).
     PrintSchema,
+    /// Print a bearer token signed with the configured secret (alone on
+    /// standard output).
+    Token {
+        /// The employee number the token names.
+        #[arg(long)]
+        employee: String,
+        /// Add the `admin` role.
+        #[arg(long)]
+        admin: bool,
+        /// How long the token lives: 30m, 8h, 7d, 1h30m.
+        #[arg(long, default_value = "8h", value_parser = learnmap::auth::parse_ttl)]
+        ttl: std::time::Duration,
+    },
     /// Import a CSV file (UTF-8 or Big5, as Excel saves it); all rows or none.
     /// Write a unit's compliance report: one row per person and requirement.
     Report {
@@ -56,13 +148,55 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Run a job now.
+    Jobs {
+        #[command(subcommand)]
+        job: JobCommand,
+    },
+    /// Work the mail outbox.
+    Mail {
+        #[command(subcommand)]
+        action: MailCommand,
+    },
     Import {
         kind: ImportKind,
         file: PathBuf,
         /// Check the file and report what would change, writing nothing.
         #[arg(long)]
         dry_run: bool,
+        /// For completions: a mapping file (TOML) naming which of another
+        /// platform's export columns holds each field.
+        #[arg(long, value_name = "FILE")]
+        mapping: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Compute a quarter's shortfalls, queue the reminders and digests, send them.
+    Run {
+        #[command(subcommand)]
+        job: RunnableJob,
+    },
+}
+
+#[derive(Subcommand)]
+enum RunnableJob {
+    Quarterly {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        quarter: u32,
+        /// Show what would be sent; write and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send every message due in the outbox.
+    Send,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -76,15 +210,33 @@ enum ImportKind {
     Units,
     People,
     Evidence,
+    Completions,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_tracing();
 
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(&cli.database_url, cli.bind).await,
+    let command = cli.command.take().unwrap_or(Command::Serve);
+    match command {
+        Command::Serve => serve(&cli).await,
+        Command::Jobs {
+            job: JobCommand::Run {
+                job: RunnableJob::Quarterly { year, quarter, dry_run },
+            },
+        } => run_quarterly(&cli, year, quarter, dry_run).await,
+        Command::Mail {
+            action: MailCommand::Send,
+        } => {
+            let db = open(&cli.database_url).await?;
+            let report = Sender::new(cli.mail.config())?.drain(&db).await?;
+            println!(
+                "{} sent, {} to retry, {} failed",
+                report.sent, report.retried, report.failed
+            );
+            Ok(())
+        }
         Command::Migrate => {
             open(&cli.database_url).await?;
             println!("migrations applied");
@@ -99,11 +251,21 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Token { employee, admin, ttl } => {
+            println!("{}", cli.auth.token(&employee, admin, ttl)?);
+            Ok(())
+        }
         Command::PrintSchema => {
             print!("{}", graphql::sdl());
             Ok(())
         }
-        Command::Report { unit, year, as_of, format, output } => {
+        Command::Report {
+            unit,
+            year,
+            as_of,
+            format,
+            output,
+        } => {
             let db = open_seeded(&cli.database_url).await?;
             let format = match format {
                 ReportKind::Csv => learnmap::report::ReportFormat::Csv,
@@ -116,15 +278,30 @@ async fn main() -> anyhow::Result<()> {
                 None => std::io::Write::write_all(&mut std::io::stdout(), &bytes).context("cannot write the report"),
             }
         }
-        Command::Import { kind, file, dry_run } => import(&cli.database_url, kind, &file, dry_run).await,
+        Command::Import {
+            kind,
+            file,
+            dry_run,
+            mapping,
+        } => import(&cli.database_url, kind, &file, dry_run, mapping.as_deref()).await,
     }
 }
 
 /// Runs an import and prints its report; a rejected file prints every error
 /// and exits non-zero.
-async fn import(database_url: &str, kind: ImportKind, file: &Path, dry_run: bool) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let text = learnmap::import::decode(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+async fn import(
+    database_url: &str,
+    kind: ImportKind,
+    file: &Path,
+    dry_run: bool,
+    mapping: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mapping = match (kind, mapping) {
+        (ImportKind::Completions, Some(path)) => Some(read_mapping(path)?),
+        (_, Some(_)) => anyhow::bail!("--mapping applies only to `import completions`"),
+        (_, None) => None,
+    };
+    let text = read_text(file)?;
     let db = open_seeded(database_url).await?;
     let options = ImportOptions {
         dry_run,
@@ -135,6 +312,7 @@ async fn import(database_url: &str, kind: ImportKind, file: &Path, dry_run: bool
         ImportKind::Units => personnel::import::import_units(&db, &text, options).await,
         ImportKind::People => personnel::import::import_people(&db, &text, options).await,
         ImportKind::Evidence => personnel::import::import_evidence(&db, &text, options).await,
+        ImportKind::Completions => completions::import_completions(&db, &text, mapping.as_ref(), options).await,
     };
     match result {
         Ok(report) => {
@@ -152,6 +330,27 @@ async fn import(database_url: &str, kind: ImportKind, file: &Path, dry_run: bool
             )
         }
         Err(other) => Err(other).context("import failed"),
+    }
+}
+
+/// Reads a file as Excel and Notepad save it: UTF-8 (with or without a
+/// byte-order mark) or Big5.
+fn read_text(file: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    learnmap::import::decode(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// Reads a completions mapping file; a bad one prints every problem.
+fn read_mapping(path: &Path) -> anyhow::Result<Mapping> {
+    match Mapping::parse(&read_text(path)?) {
+        Ok(mapping) => Ok(mapping),
+        Err(learnmap::Error::BadInput(errors)) => {
+            for error in &errors {
+                eprintln!("{}: {error}", path.display());
+            }
+            anyhow::bail!("{} rejected: {} error(s)", path.display(), errors.len())
+        }
+        Err(other) => Err(other).context("cannot read the mapping"),
     }
 }
 
@@ -184,8 +383,9 @@ fn print_report(report: &ImportReport) {
     );
 }
 
-async fn serve(database_url: &str, bind: SocketAddr) -> anyhow::Result<()> {
-    let db = open(database_url).await?;
+async fn serve(cli: &Cli) -> anyhow::Result<()> {
+    let verifier = cli.auth.verifier()?;
+    let db = open(&cli.database_url).await?;
     let report = seed::run(&db).await.context("seeding failed")?;
     tracing::info!(
         seed.topics = report.topics,
@@ -194,15 +394,77 @@ async fn serve(database_url: &str, bind: SocketAddr) -> anyhow::Result<()> {
         "catalog ready"
     );
 
-    let listener = server::bind(bind)
+    let mail = cli.mail.config();
+    Sender::new(mail.clone()).context("mail is misconfigured")?;
+    let _scheduler = if cli.schedule.scheduler {
+        let schedule = cli.schedule.config();
+        let scheduler = scheduler::start(db.clone(), schedule.clone(), mail.clone()).await?;
+        let (db, mail) = (db.clone(), mail.clone());
+        tokio::spawn(async move { scheduler::run_last_quarter(&db, &schedule, &mail, Trigger::CatchUp).await });
+        Some(scheduler)
+    } else {
+        None
+    };
+
+    let listener = server::bind(cli.bind)
         .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
+        .with_context(|| format!("cannot listen on {}", cli.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}{}", server::GRAPHQL_PATH);
 
-    server::serve(listener, graphql::schema(db.clone()), db)
-        .await
-        .context("server failed")
+    let app = server::app(
+        graphql::schema_with_mail(db.clone(), mail),
+        db,
+        verifier,
+        cli.http.clone(),
+    );
+    server::serve(listener, app).await.context("server failed")
+}
+
+async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool) -> anyhow::Result<()> {
+    let db = open_seeded(&cli.database_url).await?;
+    let tz = scheduler::timezone(&cli.schedule.timezone)?;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    let request = RunRequest {
+        year,
+        quarter,
+        dry_run,
+        trigger: Trigger::Cli,
+        holder: format!("cli-{}", std::process::id()),
+        today,
+    };
+
+    match quarterly::run(&db, request).await? {
+        Outcome::Ran { run, messages } => {
+            for m in &messages {
+                let note = if m.new { "" } else { " (queued before)" };
+                println!("{} to {}: {}{note}", m.kind, m.recipient_no, m.subject);
+            }
+            println!(
+                "run {}: {} people, {} lines, {} reminders, {} digests{}",
+                run.id,
+                run.people,
+                run.lines,
+                run.reminders,
+                run.digests,
+                if dry_run {
+                    " (dry run: nothing written or sent)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Outcome::Busy => anyhow::bail!("another process is running this quarter's job; try again later"),
+        Outcome::AlreadyDone { run } => println!("quarter already done by run {}", run.id),
+    }
+    if !dry_run {
+        let report = Sender::new(cli.mail.config())?.drain(&db).await?;
+        println!(
+            "mail: {} sent, {} to retry, {} failed",
+            report.sent, report.retried, report.failed
+        );
+    }
+    Ok(())
 }
 
 /// Connects and migrates; the URL is never logged, as it may hold a password.

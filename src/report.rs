@@ -23,7 +23,10 @@ impl ReportFormat {
         match text.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(ReportFormat::Csv),
             "xlsx" => Ok(ReportFormat::Xlsx),
-            other => Err(Error::bad_input("format", format!("\"{other}\" is not a report format; use csv or xlsx"))),
+            other => Err(Error::bad_input(
+                "format",
+                format!("\"{other}\" is not a report format; use csv or xlsx"),
+            )),
         }
     }
 
@@ -72,7 +75,12 @@ pub async fn unit_report(
     use sea_orm::EntityTrait;
 
     let unit = crate::compliance::service::for_unit(db, unit_code, year, as_of).await?;
-    let codes = entity::unit::Entity::find().all(db).await?.into_iter().map(|u| (u.id, u.code)).collect();
+    let codes = entity::unit::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.code))
+        .collect();
     write(format, &rows(&unit, &codes))
 }
 
@@ -90,7 +98,9 @@ pub fn rows(unit: &UnitCompliance, unit_codes: &std::collections::HashMap<i32, S
                 if p.facts.technical_background { "yes" } else { "no" }.to_string(),
                 p.facts.agency_level.map(|l| format!("{l:?}")).unwrap_or_default(),
                 format!("{:?}", r.facet).to_lowercase(),
-                r.security_category.map(|c| format!("{c:?}").to_lowercase()).unwrap_or_default(),
+                r.security_category
+                    .map(|c| format!("{c:?}").to_lowercase())
+                    .unwrap_or_default(),
                 r.levels.iter().map(|l| format!("{l:?}")).collect::<Vec<_>>().join(","),
                 r.window_years.to_string(),
                 line.required.to_string(),
@@ -137,7 +147,9 @@ fn to_xlsx(rows: &[[String; 16]]) -> Result<Vec<u8>> {
     let bold = Format::new().set_bold();
 
     for (col, header) in HEADERS.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *header, &bold).map_err(report_error)?;
+        sheet
+            .write_string_with_format(0, col as u16, *header, &bold)
+            .map_err(report_error)?;
     }
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;

@@ -1,32 +1,243 @@
-//! HTTP: the GraphQL endpoint, with GraphiQL for browsers, on axum.
+//! HTTP: the GraphQL endpoint (with GraphiQL for browsers), the unit report
+//! download and the health checks, on axum.
+//!
+//! - `/graphql` (GET and POST) authenticates the bearer token and runs the
+//!   request as its caller (see `auth` and `graphql::access`). A request with
+//!   no token is anonymous; one with a token that does not verify is refused
+//!   with 401 and `UNAUTHENTICATED`, whatever it asks for.
+//! - A body may hold at most [`MAX_BODY_BYTES`] (16 MiB, not the usual 1 MiB:
+//!   the imports send whole CSV files as text); more is refused with 413.
+//! - A batch (a JSON array of operations) may hold at most [`MAX_BATCH`]
+//!   operations; more is refused with 400 before any runs.
+//! - Introspection can be turned off (`LEARNMAP_INTROSPECTION=false`).
+//! - `/healthz` answers 200 `ok` while the process runs; `/readyz` answers 200
+//!   when the database answers `SELECT 1` within two seconds, else 503.
+//!
+//! Errors of the HTTP layer have the GraphQL shape, `{"errors": [{"message",
+//! "extensions": {"code"}}]}`, with the codes of the resolvers.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql::{BatchRequest, ParseRequestError};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Body;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
+use crate::auth::{self, AuthError, Verifier};
 use crate::clock;
 use crate::compliance::service;
-use crate::graphql::AppSchema;
+use crate::graphql::{AppSchema, Caller};
 use crate::report::{self, ReportFormat};
 
 /// The path of the GraphQL endpoint.
 pub const GRAPHQL_PATH: &str = "/graphql";
+/// The largest request body: 16 MiB, as imports send whole CSV files as text.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+/// The most operations a batch request may hold.
+pub const MAX_BATCH: usize = 10;
+/// How long `/readyz` waits for the database.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How the server runs, as flags and environment variables of `serve`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// Answer introspection queries (`false` hides the schema from clients).
+    #[arg(long, global = true, env = "LEARNMAP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+}
+
+impl Default for ServerArgs {
+    fn default() -> Self {
+        ServerArgs { introspection: true }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    schema: AppSchema,
+    db: DatabaseConnection,
+    verifier: Arc<Verifier>,
+    introspection: bool,
+}
+
+/// The routes with no keys to verify tokens with: every request with a token
+/// is refused, so only anonymous requests are served.
 pub fn router(schema: AppSchema, db: DatabaseConnection) -> Router {
-    let graphql = Router::new()
+    app(
+        schema,
+        db,
+        Verifier::new(auth::DEFAULT_ISSUER, auth::DEFAULT_AUDIENCE),
+        ServerArgs::default(),
+    )
+}
+
+/// Every route, checking tokens with the verifier.
+pub fn app(schema: AppSchema, db: DatabaseConnection, verifier: Verifier, args: ServerArgs) -> Router {
+    let state = AppState {
+        schema,
+        db,
+        verifier: Arc::new(verifier),
+        introspection: args.introspection,
+    };
+    Router::new()
         .route(GRAPHQL_PATH, get(get_graphql).post(post_graphql))
-        .with_state(schema);
-    let reports = Router::new().route("/reports/units/{code}", get(unit_report)).with_state(db);
-    graphql.merge(reports)
+        .route("/reports/units/{code}", get(unit_report))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+}
+
+/// The caller a request's `Authorization` header names: anonymous without
+/// one; an error for anything but a valid bearer token.
+fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Caller, AuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller::Anonymous);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(auth::bearer_token)
+        .ok_or_else(|| AuthError::Invalid("not a bearer token".into()))?;
+    verifier.verify(token)
+}
+
+fn refused(error: &AuthError) -> Response {
+    tracing::info!(reason = %error, "token refused");
+    let mut response = graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error.client_message());
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    response
+}
+
+/// An error of the HTTP layer, in the shape of a GraphQL response.
+fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, axum::Json(body)).into_response()
+}
+
+/// A request that cannot be read as GraphQL.
+struct Unreadable(ParseRequestError);
+
+impl From<ParseRequestError> for Unreadable {
+    fn from(error: ParseRequestError) -> Self {
+        Unreadable(error)
+    }
+}
+
+impl IntoResponse for Unreadable {
+    fn into_response(self) -> Response {
+        match self.0 {
+            ParseRequestError::PayloadTooLarge => too_large(),
+            other => graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &other.to_string()),
+        }
+    }
+}
+
+fn too_large() -> Response {
+    let message = format!("the request is larger than {} MiB", MAX_BODY_BYTES / (1024 * 1024));
+    graphql_error(StatusCode::PAYLOAD_TOO_LARGE, "BAD_USER_INPUT", &message)
+}
+
+/// A browser (asking for HTML) gets GraphiQL; any other GET is a query.
+async fn get_graphql(State(state): State<AppState>, request: Request) -> Response {
+    if wants_html(request.headers()) {
+        return Html(GraphiQLSource::build().endpoint(GRAPHQL_PATH).finish()).into_response();
+    }
+    let caller = match authenticate(&state.verifier, request.headers()) {
+        Ok(caller) => caller,
+        Err(error) => return refused(&error),
+    };
+    let request = match GraphQLRequest::<Unreadable>::from_request(request, &()).await {
+        Ok(request) => request.into_inner(),
+        Err(unreadable) => return unreadable.into_response(),
+    };
+    execute(&state, caller, BatchRequest::Single(request)).await
+}
+
+async fn post_graphql(State(state): State<AppState>, request: Request) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
+        return too_large();
+    }
+    let caller = match authenticate(&state.verifier, request.headers()) {
+        Ok(caller) => caller,
+        Err(error) => return refused(&error),
+    };
+
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
+        return too_large();
+    };
+    let request = Request::from_parts(parts, Body::from(bytes));
+    let batch = match GraphQLBatchRequest::<Unreadable>::from_request(request, &()).await {
+        Ok(batch) => batch.into_inner(),
+        Err(unreadable) => return unreadable.into_response(),
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > MAX_BATCH
+    {
+        let message = format!(
+            "a batch may hold at most {MAX_BATCH} operations; this one holds {}",
+            requests.len()
+        );
+        return graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &message);
+    }
+    execute(&state, caller, batch).await
+}
+
+/// Runs the request as the caller, in a span that names the caller by
+/// employee number (so the resolvers' logs do too).
+async fn execute(state: &AppState, caller: Caller, batch: BatchRequest) -> Response {
+    let span = tracing::info_span!("graphql", caller = %caller.log_id());
+    let mut batch = batch.data(caller);
+    if !state.introspection {
+        batch = batch.disable_introspection();
+    }
+    GraphQLResponse::from(state.schema.execute_batch(batch).instrument(span).await).into_response()
+}
+
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// `GET /healthz`: the process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// `GET /readyz`: the database answers.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match tokio::time::timeout(READY_TIMEOUT, state.db.execute_unprepared("SELECT 1")).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(error)) => {
+            tracing::warn!(error = %error, "not ready: the database refused SELECT 1");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer in time");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -39,16 +250,34 @@ struct ReportQuery {
 }
 
 /// `GET /reports/units/{code}?year=2026&format=csv|xlsx[&asOf=2026-06-30]`: the
-/// unit report as a download (admins).
+/// unit report as a download (admins, with a bearer token).
 async fn unit_report(
-    State(db): State<DatabaseConnection>,
+    State(state): State<AppState>,
+    headers: HeaderMap,
     Path(code): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Response {
+    match authenticate(&state.verifier, &headers) {
+        Ok(Caller::Admin { .. }) => {}
+        Ok(Caller::Anonymous) => return report_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign in first"),
+        Ok(Caller::Person { .. }) => {
+            return report_error(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "only admins may download unit reports",
+            );
+        }
+        Err(error) => {
+            tracing::info!(reason = %error, "token refused");
+            return report_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error.client_message());
+        }
+    }
+
+    let db = &state.db;
     let result = async {
         let format = ReportFormat::parse(query.format.as_deref().unwrap_or("csv"))?;
         let as_of = service::as_of_for(query.year, query.as_of, clock::today())?;
-        let bytes = report::unit_report(&db, &code, query.year, as_of, format).await?;
+        let bytes = report::unit_report(db, &code, query.year, as_of, format).await?;
         Ok::<_, crate::Error>((format, bytes))
     }
     .await;
@@ -57,11 +286,25 @@ async fn unit_report(
         Ok((format, bytes)) => {
             let filename = format!("learnmap-{code}-{}.{}", query.year, format.extension());
             let disposition = format!("attachment; filename=\"{}\"", filename.replace('"', ""));
-            ([(header::CONTENT_TYPE, format.content_type().to_string()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+            (
+                [
+                    (header::CONTENT_TYPE, format.content_type().to_string()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
                 .into_response()
         }
         Err(error) => error_response(error),
     }
+}
+
+fn report_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
 }
 
 /// The HTTP counterpart of the GraphQL error mapping: status, code and a safe
@@ -79,31 +322,12 @@ fn error_response(error: crate::Error) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR => "internal error".to_string(),
         _ => error.to_string(),
     };
-    (status, axum::Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+    report_error(status, code, &message)
 }
 
-/// A browser (asking for HTML) gets GraphiQL; any other GET is a query.
-async fn get_graphql(State(schema): State<AppSchema>, headers: HeaderMap, request: GraphQLRequest) -> Response {
-    if wants_html(&headers) {
-        return Html(GraphiQLSource::build().endpoint(GRAPHQL_PATH).finish()).into_response();
-    }
-    GraphQLResponse::from(schema.execute(request.into_inner()).await).into_response()
-}
-
-async fn post_graphql(State(schema): State<AppSchema>, request: GraphQLRequest) -> GraphQLResponse {
-    schema.execute(request.into_inner()).await.into()
-}
-
-fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
-}
-
-/// Serves until Ctrl-C or SIGTERM, letting requests in flight finish.
-pub async fn serve(listener: TcpListener, schema: AppSchema, db: DatabaseConnection) -> std::io::Result<()> {
-    axum::serve(listener, router(schema, db))
+/// Serves the routes until Ctrl-C or SIGTERM, letting requests in flight finish.
+pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

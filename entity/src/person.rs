@@ -21,6 +21,8 @@ pub struct Model {
     /// An admin's answer to "has a technical background", overriding evidence.
     pub background_override: Option<bool>,
     pub background_reason: Option<String>,
+    /// The language of messages: `zh` (Traditional Chinese, the default) or `en`.
+    pub language: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -6,6 +6,7 @@ mod m20260101_000001_create_catalog;
 mod m20260101_000002_create_rules;
 mod m20260101_000003_create_personnel;
 mod m20260101_000004_create_completions;
+mod m20260101_000005_create_jobs_and_outbox;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000002_create_rules::Migration),
             Box::new(m20260101_000003_create_personnel::Migration),
             Box::new(m20260101_000004_create_completions::Migration),
+            Box::new(m20260101_000005_create_jobs_and_outbox::Migration),
         ]
     }
 }

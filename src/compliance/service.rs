@@ -67,13 +67,23 @@ pub async fn for_person(
         .ok_or_else(|| Error::not_found("unit", person.unit_id))?;
 
     let mut result = evaluate(db, unit, vec![person], year, as_of).await?;
-    let one = result.people.pop().ok_or_else(|| Error::not_found("person", employee_no))?;
+    let one = result
+        .people
+        .pop()
+        .ok_or_else(|| Error::not_found("person", employee_no))?;
     Ok((one, result))
 }
 
 /// Everyone in the unit and below who has not left before the as-of date.
-pub async fn for_unit(db: &impl ConnectionTrait, unit_code: &str, year: i32, as_of: NaiveDate) -> Result<UnitCompliance> {
-    let unit = personnel::find_unit(db, unit_code).await?.ok_or_else(|| Error::not_found("unit", unit_code))?;
+pub async fn for_unit(
+    db: &impl ConnectionTrait,
+    unit_code: &str,
+    year: i32,
+    as_of: NaiveDate,
+) -> Result<UnitCompliance> {
+    let unit = personnel::find_unit(db, unit_code)
+        .await?
+        .ok_or_else(|| Error::not_found("unit", unit_code))?;
     let ids = personnel::subtree_ids(db, unit.id).await?;
     let people = person::Entity::find()
         .filter(person::Column::UnitId.is_in(ids))
@@ -94,8 +104,20 @@ async fn evaluate(
     let rules = rules::require_in_force(db, year).await?;
     let ids: Vec<i32> = people.iter().map(|p| p.id).collect();
 
-    let roles = group(role_assignment::Entity::find().filter(role_assignment::Column::PersonId.is_in(ids.clone())).all(db).await?, |r| r.person_id);
-    let evidence = group(evidence::Entity::find().filter(evidence::Column::PersonId.is_in(ids.clone())).all(db).await?, |e| e.person_id);
+    let roles = group(
+        role_assignment::Entity::find()
+            .filter(role_assignment::Column::PersonId.is_in(ids.clone()))
+            .all(db)
+            .await?,
+        |r| r.person_id,
+    );
+    let evidence = group(
+        evidence::Entity::find()
+            .filter(evidence::Column::PersonId.is_in(ids.clone()))
+            .all(db)
+            .await?,
+        |e| e.person_id,
+    );
     let window_start = engine::window_start(year - 1, 1);
     let completions = group(
         completion::Entity::find()
@@ -125,9 +147,20 @@ async fn evaluate(
             };
             let mine = completions.get(&person.id).cloned().unwrap_or_default();
             let facts_of_completions: Vec<CompletionFact> = mine.iter().map(completion_fact).collect();
-            let evaluation =
-                engine::evaluate(&facts, &facts_of_completions, &rules.requirements, &catalog, year, as_of);
-            PersonCompliance { person, facts, completions: mine, evaluation }
+            let evaluation = engine::evaluate(
+                &facts,
+                &facts_of_completions,
+                &rules.requirements,
+                &catalog,
+                year,
+                as_of,
+            );
+            PersonCompliance {
+                person,
+                facts,
+                completions: mine,
+                evaluation,
+            }
         })
         .collect();
 
@@ -150,8 +183,7 @@ fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i32) -> HashMap<i32, Vec<T>> {
 }
 
 fn has_background(person: &person::Model, evidence: Option<&Vec<evidence::Model>>, as_of: NaiveDate) -> bool {
-    let facts: Vec<background::EvidenceFact> =
-        evidence.into_iter().flatten().map(personnel::evidence_fact).collect();
+    let facts: Vec<background::EvidenceFact> = evidence.into_iter().flatten().map(personnel::evidence_fact).collect();
     background::derive(&facts, personnel::override_of(person), as_of).has_background
 }
 

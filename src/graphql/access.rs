@@ -1,30 +1,204 @@
-//! Who is calling, and what they may do.
+//! Who is calling, and what they may read and do.
 //!
-//! Authentication is not wired yet: every request is served as [`Caller::Admin`]
-//! unless the server puts another caller into the request data. Mutations call
-//! [`require_admin`], so that adding authentication changes this module only.
+//! The server verifies the bearer token and puts a [`Caller`] into the request
+//! data; a request without one is anonymous. The rules:
+//!
+//! - Anyone, signed in or not, reads the catalog (`facets`, `technicalDomains`,
+//!   `course`, `courses`) and the rules (`requirements`).
+//! - A signed-in caller also reads the units (`units`, `unit`): the city's
+//!   organisation is public, but not to anonymous clients.
+//! - A person reads their own record and compliance (`me`, `person`,
+//!   `compliance`); a supervisor also reads those of everyone below them in
+//!   the supervisor tree, however deep. Anyone else's is `FORBIDDEN`, whether
+//!   the person exists or not (so employee numbers cannot be probed).
+//! - An admin reads everything and alone may mutate or import. The listings
+//!   that span people beyond a supervisor tree (`people`, `unitCompliance`,
+//!   `jobRuns`, `quarterlyShortfalls`) are for admins only: a supervisor walks
+//!   their tree with `me { directReports { … } }`.
+//!
+//! Every resolver that hands out a `Person` checks that the caller may read
+//! that person (`person`, `compliance`, `Person.supervisor`,
+//! `Person.directReports`, and the admin-only ones), so the fields of a
+//! `Person` need no check of their own: whatever path reaches a person, the
+//! caller may read them. A person asking for their supervisor is refused, and
+//! with it every path to their peers.
+//!
+//! Refusals carry `extensions.code`: `UNAUTHENTICATED` for an anonymous caller
+//! where sign-in is needed, `FORBIDDEN` for a signed-in one without the right.
 
-use async_graphql::{Context, ErrorExtensions};
+use async_graphql::{Context, ErrorExtensions, Object};
+use entity::person;
+use sea_orm::ConnectionTrait;
 
+use super::error::ServiceResultExt;
+use crate::personnel;
+
+/// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Anonymous,
-    Person { employee_no: String },
-    Admin,
+    /// A signed-in person, by the employee number of their token.
+    Person {
+        employee_no: String,
+    },
+    /// An admin: from a token with the `admin` role, or (without an employee
+    /// number) tests and tools running the schema directly.
+    Admin {
+        employee_no: Option<String>,
+    },
 }
 
+impl Caller {
+    /// An admin with no employee number.
+    pub fn admin() -> Caller {
+        Caller::Admin { employee_no: None }
+    }
+
+    pub fn person(employee_no: impl Into<String>) -> Caller {
+        Caller::Person {
+            employee_no: employee_no.into(),
+        }
+    }
+
+    /// The employee number behind the caller, if any.
+    pub fn employee_no(&self) -> Option<&str> {
+        match self {
+            Caller::Anonymous | Caller::Admin { employee_no: None } => None,
+            Caller::Person { employee_no }
+            | Caller::Admin {
+                employee_no: Some(employee_no),
+            } => Some(employee_no),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        matches!(self, Caller::Admin { .. })
+    }
+
+    /// How the caller appears in logs: an employee number and never a name.
+    pub fn log_id(&self) -> String {
+        match self {
+            Caller::Anonymous => "anonymous".into(),
+            Caller::Person { employee_no } => employee_no.clone(),
+            Caller::Admin { employee_no: Some(no) } => format!("{no} (admin)"),
+            Caller::Admin { employee_no: None } => "admin".into(),
+        }
+    }
+}
+
+/// The caller of the request; anonymous unless the server (or a test) put one
+/// into the request data.
 pub fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
-    ctx.data_opt::<Caller>().unwrap_or(&Caller::Admin)
+    const ANONYMOUS: &Caller = &Caller::Anonymous;
+    ctx.data_opt::<Caller>().unwrap_or(ANONYMOUS)
 }
 
+pub fn unauthenticated() -> async_graphql::Error {
+    async_graphql::Error::new("sign in first").extend_with(|_, e| e.set("code", "UNAUTHENTICATED"))
+}
+
+pub fn forbidden(message: &str) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+}
+
+/// Any signed-in caller.
+pub fn require_signed_in(ctx: &Context<'_>) -> async_graphql::Result<()> {
+    match caller(ctx) {
+        Caller::Anonymous => Err(unauthenticated()),
+        Caller::Person { .. } | Caller::Admin { .. } => Ok(()),
+    }
+}
+
+/// Admins only: every mutation and import, and the listings across people.
 pub fn require_admin(ctx: &Context<'_>) -> async_graphql::Result<()> {
     match caller(ctx) {
-        Caller::Admin => Ok(()),
-        Caller::Anonymous => {
-            Err(async_graphql::Error::new("sign in first").extend_with(|_, e| e.set("code", "UNAUTHENTICATED")))
-        }
+        Caller::Admin { .. } => Ok(()),
+        Caller::Anonymous => Err(unauthenticated()),
+        Caller::Person { .. } => Err(forbidden("only admins may do this")),
+    }
+}
+
+const NOT_YOURS: &str = "you may read only your own record and those of the people below you";
+
+/// The caller may read this person: an admin, the person, or anyone above
+/// them in the supervisor tree.
+pub async fn require_reader_of(ctx: &Context<'_>, target: &person::Model) -> async_graphql::Result<()> {
+    let caller_no = match caller(ctx) {
+        Caller::Admin { .. } => return Ok(()),
+        Caller::Anonymous => return Err(unauthenticated()),
+        Caller::Person { employee_no } => employee_no,
+    };
+    if is_at_or_above(super::db(ctx), caller_no, target).await.gql()? {
+        Ok(())
+    } else {
+        Err(forbidden(NOT_YOURS))
+    }
+}
+
+/// [`require_reader_of`] the person with this employee number; for a caller
+/// who is not an admin, a person who does not exist is refused alike.
+pub async fn require_reader_of_no(ctx: &Context<'_>, employee_no: &str) -> async_graphql::Result<()> {
+    match caller(ctx) {
+        Caller::Admin { .. } => Ok(()),
+        Caller::Anonymous => Err(unauthenticated()),
+        Caller::Person { .. } => match personnel::find_person(super::db(ctx), employee_no).await.gql()? {
+            Some(target) => require_reader_of(ctx, &target).await,
+            None => Err(forbidden(NOT_YOURS)),
+        },
+    }
+}
+
+/// [`require_reader_of`] the person's supervisor (nothing to check without one).
+pub async fn require_reader_of_supervisor(ctx: &Context<'_>, target: &person::Model) -> async_graphql::Result<()> {
+    match caller(ctx) {
+        Caller::Admin { .. } => Ok(()),
+        Caller::Anonymous => Err(unauthenticated()),
         Caller::Person { .. } => {
-            Err(async_graphql::Error::new("only admins may do this").extend_with(|_, e| e.set("code", "FORBIDDEN")))
+            let Some(id) = target.supervisor_id else { return Ok(()) };
+            match personnel::person_by_id(super::db(ctx), id).await.gql()? {
+                Some(supervisor) => require_reader_of(ctx, &supervisor).await,
+                None => Ok(()),
+            }
         }
+    }
+}
+
+/// Whether the employee is the target or above them in the supervisor tree.
+/// The walk is bounded: a cycle cannot be imported, but hand-edited data could
+/// hold one.
+async fn is_at_or_above(db: &impl ConnectionTrait, employee_no: &str, target: &person::Model) -> crate::Result<bool> {
+    if target.employee_no == employee_no {
+        return Ok(true);
+    }
+    let mut next = target.supervisor_id;
+    for _ in 0..64 {
+        let Some(id) = next else { return Ok(false) };
+        let Some(supervisor) = personnel::person_by_id(db, id).await? else {
+            return Ok(false);
+        };
+        if supervisor.employee_no == employee_no {
+            return Ok(true);
+        }
+        next = supervisor.supervisor_id;
+    }
+    Ok(false)
+}
+
+#[derive(Default)]
+pub struct AccessQuery;
+
+#[Object]
+impl AccessQuery {
+    /// The caller's own record; null when their employee number has no record
+    /// (yet). Needs a signed-in caller.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<super::personnel::Person>> {
+        require_signed_in(ctx)?;
+        let Some(employee_no) = caller(ctx).employee_no() else {
+            return Ok(None);
+        };
+        Ok(personnel::find_person(super::db(ctx), employee_no)
+            .await
+            .gql()?
+            .map(super::personnel::Person))
     }
 }

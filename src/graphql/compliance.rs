@@ -290,14 +290,22 @@ fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
         counted: e
             .counted
             .iter()
-            .filter_map(|c| completion(c.completion_id).map(|m| CountedCompletion { completion: Completion(m), line: c.line }))
+            .filter_map(|c| {
+                completion(c.completion_id).map(|m| CountedCompletion {
+                    completion: Completion(m),
+                    line: c.line,
+                })
+            })
             .collect(),
         ignored: e
             .ignored
             .iter()
             .filter_map(|i| {
                 let reason: EngineIgnoreReason = i.reason;
-                completion(i.completion_id).map(|m| IgnoredCompletion { completion: Completion(m), reason: reason.into() })
+                completion(i.completion_id).map(|m| IgnoredCompletion {
+                    completion: Completion(m),
+                    reason: reason.into(),
+                })
             })
             .collect(),
         recommendations: e
@@ -310,7 +318,11 @@ fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
                     facet: line.requirement.facet.into(),
                     security_category: line.requirement.security_category.map(Into::into),
                     shortfall_hours: hours(line.shortfall),
-                    courses: r.course_ids.iter().filter_map(|id| unit.catalog.get(id).cloned().map(Course)).collect(),
+                    courses: r
+                        .course_ids
+                        .iter()
+                        .filter_map(|id| unit.catalog.get(id).cloned().map(Course))
+                        .collect(),
                     total_hours: hours(r.hours),
                     closes_gap: r.closes_gap,
                 })
@@ -394,7 +406,9 @@ impl UnitComplianceReport {
         let mut connection = Connection::with_additional_fields(
             start > 0,
             behind.len() > start + first,
-            Counted { total_count: behind.len() as u64 },
+            Counted {
+                total_count: behind.len() as u64,
+            },
         );
         connection.edges.extend(
             behind
@@ -477,8 +491,11 @@ impl ComplianceQuery {
         year: i32,
         as_of: Option<Date>,
     ) -> async_graphql::Result<Compliance> {
+        super::access::require_reader_of_no(ctx, &employee_no).await?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
-        let (person, unit) = service::for_person(super::db(ctx), &employee_no, year, as_of).await.gql()?;
+        let (person, unit) = service::for_person(super::db(ctx), &employee_no, year, as_of)
+            .await
+            .gql()?;
         Ok(compliance_of(&person, &unit))
     }
 
@@ -490,6 +507,7 @@ impl ComplianceQuery {
         year: i32,
         as_of: Option<Date>,
     ) -> async_graphql::Result<UnitComplianceReport> {
+        require_admin(ctx)?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
         let unit = service::for_unit(super::db(ctx), &unit_code, year, as_of).await.gql()?;
         Ok(UnitComplianceReport(unit))

@@ -5,6 +5,7 @@ mod access;
 mod catalog;
 mod compliance;
 pub mod error;
+mod jobs;
 mod pagination;
 mod personnel;
 pub mod scalars;
@@ -20,21 +21,35 @@ pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(catalog::CatalogQuery, personnel::PersonnelQuery, compliance::ComplianceQuery);
+pub struct QueryRoot(
+    catalog::CatalogQuery,
+    personnel::PersonnelQuery,
+    compliance::ComplianceQuery,
+    jobs::JobsQuery,
+    access::AccessQuery,
+);
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     catalog::CatalogMutation,
     personnel::PersonnelMutation,
     compliance::ComplianceMutation,
+    jobs::JobsMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema over a database; the server and the tests run the same one.
+/// Mail queued by mutations goes to `.eml` files under `data/outbox`.
 pub fn schema(db: DatabaseConnection) -> AppSchema {
+    schema_with_mail(db, crate::mail::MailConfig::default())
+}
+
+/// The schema with the mail configuration that job mutations send with.
+pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(db)
+        .data(mail)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .register_output_type::<scalars::Date>()

@@ -114,6 +114,7 @@ impl Person {
 
     /// The direct supervisor.
     async fn supervisor(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Person>> {
+        super::access::require_reader_of_supervisor(ctx, &self.0).await?;
         let Some(id) = self.0.supervisor_id else {
             return Ok(None);
         };
@@ -122,6 +123,7 @@ impl Person {
 
     /// The people whose direct supervisor this person is.
     async fn direct_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Person>> {
+        super::access::require_reader_of(ctx, &self.0).await?;
         let reports = personnel::direct_reports(super::db(ctx), self.0.id).await.gql()?;
         Ok(reports.into_iter().map(Person).collect())
     }
@@ -401,6 +403,7 @@ pub struct PersonnelQuery;
 impl PersonnelQuery {
     /// One person by employee number.
     async fn person(&self, ctx: &Context<'_>, employee_no: String) -> async_graphql::Result<Option<Person>> {
+        super::access::require_reader_of_no(ctx, &employee_no).await?;
         Ok(personnel::find_person(super::db(ctx), &employee_no)
             .await
             .gql()?
@@ -415,6 +418,7 @@ impl PersonnelQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PersonConnection> {
+        require_admin(ctx)?;
         let first = page_size(first)?;
         let after = super::pagination::after_key(after)?;
         let f = filter.unwrap_or_default();
@@ -447,6 +451,7 @@ impl PersonnelQuery {
 
     /// All units, by code.
     async fn units(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
+        super::access::require_signed_in(ctx)?;
         Ok(personnel::units(super::db(ctx))
             .await
             .gql()?
@@ -456,6 +461,7 @@ impl PersonnelQuery {
     }
 
     async fn unit(&self, ctx: &Context<'_>, code: String) -> async_graphql::Result<Option<Unit>> {
+        super::access::require_signed_in(ctx)?;
         Ok(personnel::find_unit(super::db(ctx), &code).await.gql()?.map(Unit))
     }
 }

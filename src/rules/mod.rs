@@ -87,7 +87,11 @@ pub async fn in_force(db: &impl ConnectionTrait, year: i32) -> Result<Option<Rul
         .all(db)
         .await?;
     let requirements = rows.iter().map(from_row).collect();
-    Ok(Some(RuleSetInForce { requested_year: year, rule_set: set, requirements }))
+    Ok(Some(RuleSetInForce {
+        requested_year: year,
+        rule_set: set,
+        requirements,
+    }))
 }
 
 pub async fn require_in_force(db: &impl ConnectionTrait, year: i32) -> Result<RuleSetInForce> {
@@ -146,10 +150,16 @@ pub async fn replace(
 ) -> Result<RuleSetInForce> {
     let mut errors: Vec<FieldError> = Vec::new();
     if !YEARS.contains(&year) {
-        errors.push(FieldError::new("year", format!("must be between {} and {}", YEARS.start(), YEARS.end())));
+        errors.push(FieldError::new(
+            "year",
+            format!("must be between {} and {}", YEARS.start(), YEARS.end()),
+        ));
     }
     if requirements.is_empty() {
-        errors.push(FieldError::new("requirements", "a rule set needs at least one requirement"));
+        errors.push(FieldError::new(
+            "requirements",
+            "a rule set needs at least one requirement",
+        ));
     }
     for (index, requirement) in requirements.iter().enumerate() {
         errors.extend(seed::validate(requirement).into_iter().map(|e| FieldError {
@@ -163,7 +173,10 @@ pub async fn replace(
 
     let txn = db.begin().await?;
     rule_set::Entity::delete_by_id(year).exec(&txn).await?;
-    requirement::Entity::delete_many().filter(requirement::Column::Year.eq(year)).exec(&txn).await?;
+    requirement::Entity::delete_many()
+        .filter(requirement::Column::Year.eq(year))
+        .exec(&txn)
+        .await?;
     seed::insert_rule_set(&txn, year, note, requirements).await?;
     txn.commit().await?;
 

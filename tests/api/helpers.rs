@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use async_graphql::{Request, Variables};
-use learnmap::graphql::{self, AppSchema};
+use learnmap::graphql::{self, AppSchema, Caller};
 use learnmap::{db, seed};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
@@ -47,21 +47,29 @@ impl TestApp {
         TestApp { db, schema, _dir: dir }
     }
 
-    /// Runs a query that must succeed and returns its `data`.
+    /// Runs a query (as an admin) that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let response = self.execute(query, variables).await;
         assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
         response["data"].clone()
     }
 
-    /// Runs a query and returns the whole response (`data` and `errors`).
+    /// Runs a query as an admin and returns the whole response (`data` and
+    /// `errors`).
     pub async fn execute(&self, query: &str, variables: Value) -> Value {
-        let request = Request::new(query).variables(Variables::from_json(variables));
+        self.execute_as(Caller::admin(), query, variables).await
+    }
+
+    /// Runs a query as the caller and returns the whole response.
+    pub async fn execute_as(&self, caller: Caller, query: &str, variables: Value) -> Value {
+        let request = Request::new(query)
+            .variables(Variables::from_json(variables))
+            .data(caller);
         let response = self.schema.execute(request).await;
         serde_json::to_value(&response).expect("response serialises")
     }
 
-    /// Runs a query that must fail and returns its first error.
+    /// Runs a query (as an admin) that must fail and returns its first error.
     pub async fn error(&self, query: &str, variables: Value) -> Value {
         let response = self.execute(query, variables).await;
         let errors = response["errors"]

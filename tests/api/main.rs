@@ -4,8 +4,17 @@
 
 mod helpers;
 
+mod auth_access;
+mod auth_cli;
+mod auth_tokens;
 mod catalog_mutations;
 mod catalog_queries;
+mod cli;
+mod completions_import;
 mod http;
+mod personnel_import;
+mod personnel_queries;
+mod quarterly;
 mod schema;
 mod seed;
+mod smtp;

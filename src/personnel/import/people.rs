@@ -32,6 +32,7 @@ const COLUMNS: &[Column] = &[
     ),
     Column::optional("role_since", &["職務起日", "職務生效日"]),
     Column::optional("background_reason", &["技術背景說明", "認定理由"]),
+    Column::optional("language", &["語言", "偏好語言"]),
 ];
 
 /// The reason stored with a background set by the import without one.
@@ -51,6 +52,8 @@ struct PersonRow {
     background: Option<bool>,
     reason: Option<String>,
     role_since: Option<NaiveDate>,
+    /// `None` keeps what is stored (new people get `zh`).
+    language: Option<&'static str>,
 }
 
 pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
@@ -143,6 +146,7 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
         .flatten();
     let role_since = keep(&mut errors, row.parse("role_since", parse_date)).flatten();
     let reason = row.get("background_reason").map(str::to_string);
+    let language = keep(&mut errors, row.parse("language", parse_language)).flatten();
 
     if let (Some(joined), Some(left)) = (joined_on, left_on)
         && left < joined
@@ -169,6 +173,7 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
             background,
             reason,
             role_since,
+            language,
         }),
         _ => Err(errors),
     }
@@ -184,6 +189,15 @@ fn parse_employee_no(text: &str) -> std::result::Result<String, String> {
         ));
     }
     Ok(no)
+}
+
+/// The language of a person's messages: Traditional Chinese or English.
+fn parse_language(text: &str) -> std::result::Result<&'static str, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "zh" | "zh-tw" | "中文" | "繁體中文" => Ok("zh"),
+        "en" | "english" | "英文" => Ok("en"),
+        _ => Err(format!("\"{text}\" is not a language; use zh or en")),
+    }
 }
 
 /// A role as a code or as the title a personnel office writes.
@@ -291,6 +305,7 @@ async fn upsert_person(
             left_on: Set(row.left_on),
             background_override: Set(row.background),
             background_reason: Set(reason),
+            language: Set(row.language.unwrap_or("zh").to_string()),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
@@ -313,6 +328,8 @@ async fn upsert_person(
     if row.background.is_some() {
         difference("background_reason", &old.background_reason, &reason, &mut differences);
     }
+    let language = row.language.map_or_else(|| old.language.clone(), str::to_string);
+    difference("language", &old.language, &language, &mut differences);
     if differences.is_empty() {
         return Ok((old.id, differences));
     }
@@ -326,6 +343,7 @@ async fn upsert_person(
     model.left_on = Set(row.left_on);
     model.background_override = Set(row.background);
     model.background_reason = Set(reason);
+    model.language = Set(language);
     model.updated_at = Set(now);
     model.update(txn).await?;
     Ok((old.id, differences))

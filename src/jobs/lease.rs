@@ -1,0 +1,55 @@
+//! A lease in the database, so that one replica among many runs a job.
+//!
+//! Taking the lease is one conditional UPDATE, atomic on SQLite and
+//! PostgreSQL alike: it succeeds only when nobody holds the lease, or the
+//! holder's time ran out (a replica that died mid-run), or the caller holds it.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::job_lease;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+
+use crate::error::Result;
+
+pub async fn acquire(db: &impl ConnectionTrait, name: &str, holder: &str, ttl: Duration) -> Result<bool> {
+    let now = Utc::now();
+    ensure_row(db, name).await?;
+
+    let taken = job_lease::Entity::update_many()
+        .col_expr(job_lease::Column::Holder, Expr::value(holder))
+        .col_expr(job_lease::Column::ExpiresAt, Expr::value(now + ttl))
+        .filter(job_lease::Column::Name.eq(name))
+        .filter(
+            job_lease::Column::Holder
+                .is_null()
+                .or(job_lease::Column::ExpiresAt.lt(now))
+                .or(job_lease::Column::Holder.eq(holder)),
+        )
+        .exec(db)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
+pub async fn release(db: &impl ConnectionTrait, name: &str, holder: &str) -> Result<()> {
+    job_lease::Entity::update_many()
+        .col_expr(job_lease::Column::Holder, Expr::value(Option::<String>::None))
+        .col_expr(job_lease::Column::ExpiresAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(job_lease::Column::Name.eq(name))
+        .filter(job_lease::Column::Holder.eq(holder))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+async fn ensure_row(db: &impl ConnectionTrait, name: &str) -> Result<()> {
+    let row = job_lease::ActiveModel {
+        name: Set(name.to_string()),
+        holder: Set(None),
+        expires_at: Set(None),
+    };
+    job_lease::Entity::insert(row)
+        .on_conflict(OnConflict::column(job_lease::Column::Name).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,509 @@
+//! The quarterly shortfall job: after each quarter, snapshot everyone's
+//! standing, queue a reminder to each person who owes hours and a digest to
+//! each supervisor with a report behind.
+//!
+//! Exactly once: a database lease lets one replica run it; scheduled and
+//! catch-up runs skip a quarter that already has a completed run; and every
+//! message has an outbox key, so a rerun, a crash in the middle or a second
+//! replica queues nothing twice.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate, Utc};
+use entity::{Facet, SecurityCategory, job_run, person, quarterly_shortfall, unit};
+use minijinja::context;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+
+use super::{lease, quarter};
+use crate::catalog::names;
+use crate::compliance::engine::{Line, Status};
+use crate::compliance::service::{self, PersonCompliance, UnitCompliance};
+use crate::error::{Error, Result};
+use crate::hours::Hours;
+use crate::mail::outbox::{self, NewMessage};
+use crate::mail::templates;
+use crate::report::status_code;
+
+pub const JOB: &str = "quarterly_shortfall";
+const LEASE_TTL_MINUTES: i64 = 30;
+
+/// What started a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Schedule,
+    CatchUp,
+    Cli,
+    Admin,
+}
+
+impl Trigger {
+    fn code(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::CatchUp => "catch_up",
+            Trigger::Cli => "cli",
+            Trigger::Admin => "admin",
+        }
+    }
+
+    /// Scheduled runs happen once per quarter; people may rerun by hand.
+    fn once_per_quarter(self) -> bool {
+        matches!(self, Trigger::Schedule | Trigger::CatchUp)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    pub year: i32,
+    pub quarter: u32,
+    pub dry_run: bool,
+    pub trigger: Trigger,
+    /// Who runs it: a replica's name, for the lease.
+    pub holder: String,
+    /// The date mail is judged against (people who have left get none).
+    pub today: NaiveDate,
+}
+
+/// A message the run queued, or would queue in a dry run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub kind: &'static str,
+    pub recipient_no: String,
+    pub subject: String,
+    /// False when the key was queued before (nothing new).
+    pub new: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Ran {
+        run: job_run::Model,
+        messages: Vec<Planned>,
+    },
+    /// Another replica holds the lease.
+    Busy,
+    /// The quarter has a completed run already.
+    AlreadyDone { run: job_run::Model },
+}
+
+pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome> {
+    let as_of = quarter::last_day(request.year, request.quarter)
+        .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
+    service::as_of_for(request.year, Some(as_of), request.today)?;
+
+    let lease_name = format!("{JOB}:{}-Q{}", request.year, request.quarter);
+    if !request.dry_run
+        && !lease::acquire(db, &lease_name, &request.holder, Duration::minutes(LEASE_TTL_MINUTES)).await?
+    {
+        return Ok(Outcome::Busy);
+    }
+
+    let outcome = run_holding_lease(db, &request, as_of).await;
+    if !request.dry_run {
+        lease::release(db, &lease_name, &request.holder).await?;
+    }
+    outcome
+}
+
+async fn run_holding_lease(db: &DatabaseConnection, request: &RunRequest, as_of: NaiveDate) -> Result<Outcome> {
+    if request.trigger.once_per_quarter()
+        && let Some(done) = completed_run(db, request.year, request.quarter).await?
+    {
+        return Ok(Outcome::AlreadyDone { run: done });
+    }
+
+    let started = start_run(db, request).await?;
+    let span = tracing::info_span!(
+        "job",
+        job.name = JOB,
+        job.year = request.year,
+        job.quarter = request.quarter,
+        job.run = started.id
+    );
+    let _entered = span.enter();
+
+    match compute_and_queue(db, request, as_of, started.id).await {
+        Ok((counts, messages)) => {
+            let run = finish_run(db, started, "completed", counts, None).await?;
+            tracing::info!(
+                job.people = run.people,
+                job.reminders = run.reminders,
+                job.digests = run.digests,
+                "job run completed"
+            );
+            Ok(Outcome::Ran { run, messages })
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "job run failed");
+            finish_run(db, started, "failed", Counts::default(), Some(error.to_string())).await?;
+            Err(error)
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    people: usize,
+    lines: usize,
+    reminders: usize,
+    digests: usize,
+}
+
+async fn compute_and_queue(
+    db: &DatabaseConnection,
+    request: &RunRequest,
+    as_of: NaiveDate,
+    run_id: i32,
+) -> Result<(Counts, Vec<Planned>)> {
+    let units = evaluate_everyone(db, request.year, as_of).await?;
+    let people: Vec<&PersonCompliance> = units.iter().flat_map(|u| u.people.iter()).collect();
+    let messages = build_messages(db, &units, request, as_of).await?;
+
+    let txn = db.begin().await?;
+    let mut planned = Vec::with_capacity(messages.len());
+    if !request.dry_run {
+        replace_snapshot(&txn, request, run_id, &people).await?;
+    }
+    for message in messages {
+        let new = if request.dry_run {
+            true
+        } else {
+            outbox::queue(&txn, message.clone(), Utc::now()).await?
+        };
+        planned.push(Planned {
+            kind: message.kind,
+            recipient_no: message.recipient_no,
+            subject: message.rendered.subject,
+            new,
+        });
+    }
+    if request.dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
+
+    let counts = Counts {
+        people: people.len(),
+        lines: people.iter().map(|p| p.evaluation.lines.len()).sum(),
+        reminders: planned.iter().filter(|m| m.kind == "reminder").count(),
+        digests: planned.iter().filter(|m| m.kind == "digest").count(),
+    };
+    Ok((counts, planned))
+}
+
+/// Every agency's people, evaluated as of the quarter's last day.
+async fn evaluate_everyone(db: &DatabaseConnection, year: i32, as_of: NaiveDate) -> Result<Vec<UnitCompliance>> {
+    let agencies = unit::Entity::find()
+        .filter(unit::Column::ParentId.is_null())
+        .order_by_asc(unit::Column::Code)
+        .all(db)
+        .await?;
+    let mut evaluated = Vec::with_capacity(agencies.len());
+    for agency in agencies {
+        evaluated.push(service::for_unit(db, &agency.code, year, as_of).await?);
+    }
+    Ok(evaluated)
+}
+
+/// A rerun of a quarter replaces its snapshot; other quarters stay.
+async fn replace_snapshot(
+    txn: &sea_orm::DatabaseTransaction,
+    request: &RunRequest,
+    run_id: i32,
+    people: &[&PersonCompliance],
+) -> Result<()> {
+    quarterly_shortfall::Entity::delete_many()
+        .filter(quarterly_shortfall::Column::Year.eq(request.year))
+        .filter(quarterly_shortfall::Column::Quarter.eq(request.quarter as i32))
+        .exec(txn)
+        .await?;
+
+    let rows: Vec<quarterly_shortfall::ActiveModel> = people
+        .iter()
+        .flat_map(|p| {
+            p.evaluation
+                .lines
+                .iter()
+                .map(move |line| snapshot_row(request, run_id, p, line))
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        quarterly_shortfall::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+fn snapshot_row(
+    request: &RunRequest,
+    run_id: i32,
+    p: &PersonCompliance,
+    line: &Line,
+) -> quarterly_shortfall::ActiveModel {
+    let centi = |h: Hours| h.centihours() as i32;
+    quarterly_shortfall::ActiveModel {
+        year: Set(request.year),
+        quarter: Set(request.quarter as i32),
+        run_id: Set(run_id),
+        person_id: Set(p.person.id),
+        employee_no: Set(p.person.employee_no.clone()),
+        unit_id: Set(p.person.unit_id),
+        status: Set(status_code(p.evaluation.status).to_string()),
+        facet: Set(line.requirement.facet),
+        security_category: Set(line.requirement.security_category),
+        levels: Set(line
+            .requirement
+            .levels
+            .iter()
+            .map(|l| format!("{l:?}"))
+            .collect::<Vec<_>>()
+            .join(",")),
+        window_years: Set(line.requirement.window_years.into()),
+        required_centihours: Set(centi(line.required)),
+        counted_centihours: Set(centi(line.counted)),
+        expected_centihours: Set(centi(line.expected)),
+        shortfall_centihours: Set(centi(line.shortfall)),
+        behind: Set(line.behind),
+        ..Default::default()
+    }
+}
+
+fn has_left(person: &person::Model, today: NaiveDate) -> bool {
+    person.left_on.is_some_and(|left| left <= today)
+}
+
+fn owes(p: &PersonCompliance) -> bool {
+    p.evaluation.lines.iter().any(|l| l.shortfall > Hours::ZERO || l.behind)
+}
+
+fn is_behind(p: &PersonCompliance) -> bool {
+    matches!(p.evaluation.status, Status::Behind | Status::NonCompliant)
+}
+
+async fn build_messages(
+    db: &DatabaseConnection,
+    units: &[UnitCompliance],
+    request: &RunRequest,
+    as_of: NaiveDate,
+) -> Result<Vec<NewMessage>> {
+    let mut messages = Vec::new();
+    for unit in units {
+        for p in unit
+            .people
+            .iter()
+            .filter(|p| owes(p) && !has_left(&p.person, request.today))
+        {
+            messages.push(reminder(unit, p, request, as_of)?);
+        }
+    }
+
+    let mut behind_by_supervisor: BTreeMap<i32, Vec<&PersonCompliance>> = BTreeMap::new();
+    for p in units.iter().flat_map(|u| u.people.iter()).filter(|p| is_behind(p)) {
+        if let Some(supervisor) = p.person.supervisor_id {
+            behind_by_supervisor.entry(supervisor).or_default().push(p);
+        }
+    }
+    let supervisors: HashMap<i32, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.is_in(behind_by_supervisor.keys().copied().collect::<Vec<_>>()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    for (supervisor_id, reports) in behind_by_supervisor {
+        let Some(supervisor) = supervisors.get(&supervisor_id).filter(|s| !has_left(s, request.today)) else {
+            continue;
+        };
+        messages.push(digest(supervisor, &reports, request, as_of)?);
+    }
+    Ok(messages)
+}
+
+fn reminder(unit: &UnitCompliance, p: &PersonCompliance, request: &RunRequest, as_of: NaiveDate) -> Result<NewMessage> {
+    let lines: Vec<_> = p
+        .evaluation
+        .lines
+        .iter()
+        .filter(|l| l.shortfall > Hours::ZERO || l.behind)
+        .map(|l| {
+            let (label_zh, label_en) = label(
+                l.requirement.facet,
+                l.requirement.security_category,
+                &l.requirement.levels,
+            );
+            context! {
+                label_zh, label_en,
+                required => l.required.to_string(), counted => l.counted.to_string(),
+                shortfall => l.shortfall.to_string(), expected => l.expected.to_string(), behind => l.behind,
+            }
+        })
+        .collect();
+
+    let mut course_ids: Vec<i32> = p
+        .evaluation
+        .recommendations
+        .iter()
+        .flat_map(|r| r.course_ids.iter().copied())
+        .collect();
+    course_ids.dedup();
+    let courses: Vec<_> = course_ids
+        .iter()
+        .filter_map(|id| unit.catalog.get(id))
+        .map(|c| context! { title => c.title.clone(), link => c.link.clone(), hours => Hours::from_centihours(c.centihours.into()).to_string() })
+        .collect();
+
+    let total: Hours = p.evaluation.lines.iter().map(|l| l.shortfall).sum();
+    let rendered = templates::render(
+        "reminder",
+        &p.person.language,
+        context! {
+            name => p.person.name.clone(), year => request.year, quarter => request.quarter,
+            as_of => as_of.to_string(), deadline => format!("{}-12-31", request.year),
+            total_shortfall => total.to_string(), lines, courses,
+        },
+    )?;
+    Ok(NewMessage {
+        key: format!(
+            "reminder:{}:{}:Q{}",
+            p.person.employee_no, request.year, request.quarter
+        ),
+        kind: "reminder",
+        recipient_no: p.person.employee_no.clone(),
+        recipient_name: p.person.name.clone(),
+        recipient_email: p.person.email.clone(),
+        rendered,
+    })
+}
+
+fn digest(
+    supervisor: &person::Model,
+    reports: &[&PersonCompliance],
+    request: &RunRequest,
+    as_of: NaiveDate,
+) -> Result<NewMessage> {
+    let rows: Vec<_> = reports
+        .iter()
+        .map(|p| {
+            let behind: Vec<(String, String)> = p
+                .evaluation
+                .lines
+                .iter()
+                .filter(|l| l.behind)
+                .map(|l| {
+                    label(
+                        l.requirement.facet,
+                        l.requirement.security_category,
+                        &l.requirement.levels,
+                    )
+                })
+                .collect();
+            let shortfall: Hours = p.evaluation.lines.iter().map(|l| l.shortfall).sum();
+            context! {
+                name => p.person.name.clone(), employee_no => p.person.employee_no.clone(),
+                shortfall => shortfall.to_string(),
+                behind_labels_zh => behind.iter().map(|b| b.0.clone()).collect::<Vec<_>>().join("、"),
+                behind_labels_en => behind.iter().map(|b| b.1.clone()).collect::<Vec<_>>().join(", "),
+            }
+        })
+        .collect();
+
+    let rendered = templates::render(
+        "digest",
+        &supervisor.language,
+        context! {
+            name => supervisor.name.clone(), year => request.year, quarter => request.quarter,
+            as_of => as_of.to_string(), deadline => format!("{}-12-31", request.year), reports => rows,
+        },
+    )?;
+    Ok(NewMessage {
+        key: format!(
+            "digest:{}:{}:Q{}",
+            supervisor.employee_no, request.year, request.quarter
+        ),
+        kind: "digest",
+        recipient_no: supervisor.employee_no.clone(),
+        recipient_name: supervisor.name.clone(),
+        recipient_email: supervisor.email.clone(),
+        rendered,
+    })
+}
+
+/// A requirement's name in both languages: `技術面（A、B 級）`, `Technical (A, B)`,
+/// `資安面（專業）`, `Security (professional)`.
+fn label(facet: Facet, category: Option<SecurityCategory>, levels: &[entity::Level]) -> (String, String) {
+    let (zh, en) = names::facet_names(facet);
+    let codes: Vec<String> = levels.iter().map(|l| format!("{l:?}")).collect();
+    match (category, codes.is_empty()) {
+        (Some(SecurityCategory::General), _) => (format!("{zh}（通識）"), format!("{en} (general)")),
+        (Some(SecurityCategory::Professional), _) => (format!("{zh}（專業）"), format!("{en} (professional)")),
+        (None, false) => (
+            format!("{zh}（{} 級）", codes.join("、")),
+            format!("{en} ({})", codes.join(", ")),
+        ),
+        (None, true) => (zh.to_string(), en.to_string()),
+    }
+}
+
+async fn completed_run(db: &DatabaseConnection, year: i32, quarter: u32) -> Result<Option<job_run::Model>> {
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(JOB))
+        .filter(job_run::Column::Year.eq(year))
+        .filter(job_run::Column::Quarter.eq(quarter as i32))
+        .filter(job_run::Column::DryRun.eq(false))
+        .filter(job_run::Column::Status.eq("completed"))
+        .one(db)
+        .await?)
+}
+
+async fn start_run(db: &DatabaseConnection, request: &RunRequest) -> Result<job_run::Model> {
+    let run = job_run::ActiveModel {
+        job: Set(JOB.to_string()),
+        year: Set(request.year),
+        quarter: Set(request.quarter as i32),
+        dry_run: Set(request.dry_run),
+        status: Set("running".to_string()),
+        trigger: Set(request.trigger.code().to_string()),
+        started_at: Set(Utc::now()),
+        finished_at: Set(None),
+        people: Set(0),
+        lines: Set(0),
+        reminders: Set(0),
+        digests: Set(0),
+        error: Set(None),
+        ..Default::default()
+    };
+    Ok(run.insert(db).await?)
+}
+
+async fn finish_run(
+    db: &DatabaseConnection,
+    run: job_run::Model,
+    status: &str,
+    counts: Counts,
+    error: Option<String>,
+) -> Result<job_run::Model> {
+    let mut model: job_run::ActiveModel = run.into();
+    model.status = Set(status.to_string());
+    model.finished_at = Set(Some(Utc::now()));
+    model.people = Set(counts.people as i32);
+    model.lines = Set(counts.lines as i32);
+    model.reminders = Set(counts.reminders as i32);
+    model.digests = Set(counts.digests as i32);
+    model.error = Set(error);
+    Ok(model.update(db).await?)
+}
+
+/// The runs of the job, newest first.
+pub async fn runs(db: &DatabaseConnection, limit: u64) -> Result<Vec<job_run::Model>> {
+    use sea_orm::QuerySelect;
+    Ok(job_run::Entity::find()
+        .filter(job_run::Column::Job.eq(JOB))
+        .order_by_desc(job_run::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

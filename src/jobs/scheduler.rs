@@ -1,0 +1,103 @@
+//! The scheduler: tokio-cron-scheduler with the time zone and cron expression
+//! from configuration, and a catch-up run at start-up.
+
+use std::str::FromStr;
+
+use chrono::Utc;
+use chrono_tz::Tz;
+use sea_orm::DatabaseConnection;
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use super::quarter;
+use super::quarterly::{self, Outcome, RunRequest, Trigger};
+use crate::error::{Error, Result};
+use crate::mail::{MailConfig, Sender};
+
+/// When the quarterly job runs.
+#[derive(Debug, Clone)]
+pub struct ScheduleConfig {
+    /// With a seconds field: `0 0 8 1 1,4,7,10 *` is 08:00 on Jan 1, Apr 1,
+    /// Jul 1 and Oct 1.
+    pub quarterly_cron: String,
+    /// An IANA zone name, `Asia/Taipei` by default.
+    pub timezone: String,
+    /// This replica's name in the job lease.
+    pub holder: String,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            quarterly_cron: "0 0 8 1 1,4,7,10 *".into(),
+            timezone: "Asia/Taipei".into(),
+            holder: format!("replica-{}", std::process::id()),
+        }
+    }
+}
+
+pub fn timezone(name: &str) -> Result<Tz> {
+    Tz::from_str(name).map_err(|_| Error::bad_input("LEARNMAP_TIMEZONE", format!("\"{name}\" is not a time zone")))
+}
+
+/// Starts the scheduler; the returned handle keeps it running.
+pub async fn start(db: DatabaseConnection, schedule: ScheduleConfig, mail: MailConfig) -> Result<JobScheduler> {
+    let tz = timezone(&schedule.timezone)?;
+    let scheduler = JobScheduler::new().await.map_err(scheduler_error)?;
+
+    let cron = schedule.quarterly_cron.clone();
+    let job = Job::new_async_tz(cron.as_str(), tz, move |_id, _lock| {
+        let (db, schedule, mail) = (db.clone(), schedule.clone(), mail.clone());
+        Box::pin(async move {
+            run_last_quarter(&db, &schedule, &mail, Trigger::Schedule).await;
+        })
+    })
+    .map_err(scheduler_error)?;
+    scheduler.add(job).await.map_err(scheduler_error)?;
+    scheduler.start().await.map_err(scheduler_error)?;
+    Ok(scheduler)
+}
+
+/// Runs the quarter that ended last (in the configured zone) unless it has a
+/// completed run, then sends what was queued. Failures are logged, never fatal:
+/// the next start or schedule tries again.
+pub async fn run_last_quarter(db: &DatabaseConnection, schedule: &ScheduleConfig, mail: &MailConfig, trigger: Trigger) {
+    let started = std::time::Instant::now();
+    let Ok(tz) = timezone(&schedule.timezone) else { return };
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let (year, quarter) = quarter::last_ended(today);
+
+    let request = RunRequest {
+        year,
+        quarter,
+        dry_run: false,
+        trigger,
+        holder: schedule.holder.clone(),
+        today,
+    };
+    match quarterly::run(db, request).await {
+        Ok(Outcome::Ran { run, .. }) => tracing::info!(
+            job.name = quarterly::JOB,
+            job.run = run.id,
+            job.duration_ms = started.elapsed().as_millis() as u64,
+            "scheduled run done"
+        ),
+        Ok(Outcome::Busy) => tracing::info!(job.name = quarterly::JOB, "another replica holds the lease"),
+        Ok(Outcome::AlreadyDone { run }) => {
+            tracing::info!(job.name = quarterly::JOB, job.run = run.id, "quarter already done")
+        }
+        Err(error) => tracing::error!(job.name = quarterly::JOB, error = %error, "scheduled run failed"),
+    }
+
+    match Sender::new(mail.clone()) {
+        Ok(sender) => {
+            if let Err(error) = sender.drain(db).await {
+                tracing::error!(error = %error, "sending mail failed");
+            }
+        }
+        Err(error) => tracing::error!(error = %error, "mail is misconfigured"),
+    }
+}
+
+fn scheduler_error(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("scheduler: {e}"))
+}

@@ -1,0 +1,267 @@
+//! The `learnmap` binary: `import units|people|evidence FILE [--dry-run]` and
+//! `print-schema`, run for real on a SQLite file of their own.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use async_graphql::Request;
+use serde_json::{Value, json};
+
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+
+/// A temporary SQLite database for one test.
+struct Db {
+    dir: tempfile::TempDir,
+}
+
+impl Db {
+    fn new() -> Db {
+        Db {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("sqlite://{}?mode=rwc", self.dir.path().join("x.db").display())
+    }
+
+    /// Writes a file next to the database and returns its path.
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write file");
+        path
+    }
+
+    /// Runs `learnmap --database-url <this> <args>`.
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_learnmap"))
+            .arg("--database-url")
+            .arg(self.url())
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .env("RUST_BACKTRACE", "0")
+            .env("RUST_LIB_BACKTRACE", "0")
+            .output()
+            .expect("run learnmap")
+    }
+
+    /// Runs an import that must succeed and returns its stdout.
+    fn import(&self, kind: &str, file: &Path, dry_run: bool) -> String {
+        let path = file.to_str().expect("utf-8 path");
+        let mut args = vec!["import", kind, path];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        let output = self.run(&args);
+        assert!(
+            output.status.success(),
+            "import {kind} failed: {}",
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    }
+
+    /// Queries the database over the same GraphQL schema the server runs.
+    async fn query(&self, query: &str) -> Value {
+        let db = learnmap::db::connect(&self.url()).await.expect("connect");
+        learnmap::db::migrate(&db).await.expect("migrate");
+        let schema = learnmap::graphql::schema(db.clone());
+        let response = serde_json::to_value(
+            schema
+                .execute(Request::new(query).data(learnmap::graphql::Caller::admin()))
+                .await,
+        )
+        .expect("json");
+        db.close().await.expect("close");
+        assert!(response.get("errors").is_none(), "unexpected errors: {response:#}");
+        response["data"].clone()
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf-8 output")
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(EXAMPLES).join(name)
+}
+
+fn last_line(stdout: &str) -> &str {
+    stdout.lines().last().unwrap_or("")
+}
+
+#[test]
+fn imports_units_from_the_command_line() {
+    let db = Db::new();
+
+    let stdout = db.import("units", &example("units.csv"), false);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 13, "{stdout}");
+    assert_eq!(lines[0], "row 2: create DDB: security level B from 2024-01-01");
+    assert_eq!(lines[1], "row 3: create DDB-PLN");
+    assert_eq!(lines[11], "row 13: create DST-JM-CIV");
+    assert_eq!(
+        last_line(&stdout),
+        "12 rows: 12 were created, 0 were updated, 0 unchanged"
+    );
+    assert!(stdout.ends_with("12 rows: 12 were created, 0 were updated, 0 unchanged\n"));
+
+    let again = db.import("units", &example("units.csv"), false);
+    assert_eq!(again, "12 rows: 0 were created, 0 were updated, 12 unchanged\n");
+}
+
+#[test]
+fn imports_the_three_example_files_in_order() {
+    let db = Db::new();
+    db.import("units", &example("units.csv"), false);
+    let people = db.import("people", &example("people.csv"), false);
+    assert_eq!(
+        last_line(&people),
+        "36 rows: 36 were created, 0 were updated, 0 unchanged"
+    );
+    let evidence = db.import("evidence", &example("evidence.csv"), false);
+    assert_eq!(
+        last_line(&evidence),
+        "36 rows: 36 were created, 0 were updated, 0 unchanged"
+    );
+}
+
+#[test]
+fn a_dry_run_writes_nothing() {
+    let db = Db::new();
+
+    let dry = db.import("units", &example("units.csv"), true);
+    assert_eq!(
+        dry.lines().next(),
+        Some("row 2: create DDB: security level B from 2024-01-01")
+    );
+    assert_eq!(
+        last_line(&dry),
+        "12 rows: 12 would be created, 0 would be updated, 0 unchanged (dry run: nothing written)"
+    );
+
+    let real = db.import("units", &example("units.csv"), false);
+    assert_eq!(
+        last_line(&real),
+        "12 rows: 12 were created, 0 were updated, 0 unchanged"
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_file_exits_non_zero_and_writes_nothing() {
+    let db = Db::new();
+    let file = Path::new(FIXTURES).join("units_rejected.csv");
+    let path = file.to_str().expect("utf-8 path");
+
+    let output = db.run(&["import", "units", path]);
+    assert!(!output.status.success(), "a rejected file must fail");
+    assert_ne!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stdout), "", "no report for a rejected file");
+
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with(&format!("{path}: row ")))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            format!("{path}: row 3, parent_code: unit NOPE does not exist"),
+            format!(
+                "{path}: row 4, security_level: only agencies (units without a parent) carry a security level; units below inherit it"
+            ),
+            format!("{path}: row 5, name: is required"),
+        ],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("{path} rejected: 3 error(s), nothing was written")),
+        "{stderr}"
+    );
+
+    // Not even the good row (DDB) was written.
+    assert_eq!(db.query("{ units { code } }").await, json!({ "units": [] }));
+    let real = db.import("units", &example("units.csv"), false);
+    assert_eq!(
+        last_line(&real),
+        "12 rows: 12 were created, 0 were updated, 0 unchanged"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_text_is_refused() {
+    let db = Db::new();
+    let utf16: Vec<u8> = "unit_code,name\nDDB,x\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let file = db.file("units-utf16.csv", &utf16);
+
+    let output = db.run(&["import", "units", file.to_str().expect("utf-8 path")]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("the file is neither UTF-8 nor Big5 text"), "{stderr}");
+}
+
+#[tokio::test]
+async fn reads_a_big5_people_file() {
+    let db = Db::new();
+    db.import("units", &example("units.csv"), false);
+
+    let people = "員工編號,姓名,電子郵件,單位代碼,職務類別,直屬主管員工編號,到職日\r\n\
+                  E10001,陳怡君,yijun.chen@mail.example.gov.tw,DDB,資訊主管人員,,97/08/01\r\n\
+                  E10002,林志明,zhiming.lin@mail.example.gov.tw,DDB-PLN,資訊主管人員,E10001,99.2.1\r\n\
+                  E10003,黃淑芬,shufen.huang@mail.example.gov.tw,DDB-PLN,資訊業務人員,E10002,2018/9/3\r\n";
+    let (bytes, _, had_errors) = encoding_rs::BIG5.encode(people);
+    assert!(!had_errors, "every character has a Big5 code");
+    assert!(std::str::from_utf8(&bytes).is_err(), "the file is Big5, not UTF-8");
+    let file = db.file("people-big5.csv", &bytes);
+
+    let stdout = db.import("people", &file, false);
+    assert_eq!(
+        stdout,
+        "row 2: create E10001\nrow 3: create E10002\nrow 4: create E10003\n3 rows: 3 were created, 0 were updated, 0 unchanged\n"
+    );
+
+    let data = db
+        .query(
+            r#"{ person(employeeNo: "E10003") {
+              name joinedOn role(asOf: "2026-03-15") unit { name }
+              supervisor { name joinedOn role(asOf: "2026-03-15") supervisor { name joinedOn } }
+            } }"#,
+        )
+        .await;
+    assert_eq!(
+        data["person"],
+        json!({
+            "name": "黃淑芬", "joinedOn": "2018-09-03", "role": "IT_STAFF", "unit": { "name": "數位策略組" },
+            "supervisor": {
+                "name": "林志明", "joinedOn": "2010-02-01", "role": "IT_SUPERVISOR",
+                "supervisor": { "name": "陳怡君", "joinedOn": "2008-08-01" }
+            }
+        })
+    );
+
+    // The same people in the UTF-8 example file are the same rows.
+    let utf8: String = include_str!("../../examples/people.csv")
+        .lines()
+        .take(4)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let again = db.import("people", &db.file("people-utf8.csv", utf8.as_bytes()), false);
+    assert_eq!(again, "3 rows: 0 were created, 0 were updated, 3 unchanged\n");
+}
+
+#[test]
+fn prints_the_committed_schema() {
+    let db = Db::new();
+    let output = db.run(&["print-schema"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema");
+    assert!(
+        text(&output.stdout) == committed,
+        "print-schema differs from schema.graphql"
+    );
+}

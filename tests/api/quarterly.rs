@@ -1,0 +1,338 @@
+//! The quarterly job end to end: snapshot, outbox, and what a real SMTP server
+//! on loopback receives.
+
+use chrono::{Duration, NaiveDate, Utc};
+use entity::{Facet, Level, Platform, SecurityCategory, completion, job_run, outbox, person};
+use learnmap::jobs::quarterly::{self, Outcome, RunRequest, Trigger};
+use learnmap::jobs::scheduler::{self, ScheduleConfig};
+use learnmap::mail::{MailConfig, Sender};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use serde_json::json;
+
+use crate::db_test;
+use crate::helpers::TestApp;
+use crate::smtp::{Received, SmtpServer};
+
+const UNITS: &str = "unit_code,name,parent_code,security_level,level_since
+AG1,臺北市政府測試局,,B,2020-01-01
+AG1-SUB,測試局資訊科,AG1,,
+AG2,臺北市立測試國中,,D,2020-01-01
+";
+
+const PEOPLE: &str =
+    "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on,technical_background,language
+S1,陳主管,s1@example.gov.tw,AG1,it_supervisor,,2020-01-01,,yes,
+P1,林小明,p1@example.gov.tw,AG1-SUB,it_staff,S1,2020-01-01,,,
+P2,王大同,p2@example.gov.tw,AG1-SUB,it_staff,S1,2020-01-01,,,
+P3,張離職,p3@example.gov.tw,AG1-SUB,it_staff,S1,2020-01-01,2026-02-01,,
+P4,Mary Lee,p4@example.edu.tw,AG2,security_officer,,2020-01-01,,,en
+";
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("date")
+}
+
+/// What a completion counts toward: its facet, level and security category.
+type Counts = (Option<Facet>, Option<Level>, Option<SecurityCategory>);
+
+async fn completed(app: &TestApp, no: &str, title: &str, hours: i32, on: NaiveDate, (facet, level, category): Counts) {
+    let person = person::Entity::find()
+        .filter(person::Column::EmployeeNo.eq(no))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("person");
+    completion::ActiveModel {
+        person_id: Set(person.id),
+        course_id: Set(None),
+        course_key: Set(format!("title:{title}")),
+        title: Set(title.to_string()),
+        centihours: Set(hours * 100),
+        completed_on: Set(on),
+        platform: Set(Platform::Other),
+        facet: Set(facet),
+        level: Set(level),
+        security_category: Set(category),
+        source: Set("test".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert completion");
+}
+
+/// S1 supervises P1, P2 and P3 in agency AG1 (level B); P4 is a security
+/// officer of school AG2 (level D) who reads English. P2 has done everything,
+/// P1 one hour of policy, S1 and P4 nothing; P3 left before the quarter ended.
+async fn scenario(app: &TestApp) {
+    let import = "mutation($u: String!, $p: String!) { units: importUnits(csv: $u) { created } people: importPeople(csv: $p) { created } }";
+    let data = app.data(import, json!({ "u": UNITS, "p": PEOPLE })).await;
+    assert_eq!(data, json!({ "units": { "created": 3 }, "people": { "created": 5 } }));
+
+    use Facet::*;
+    completed(app, "P1", "政策講座", 1, day(2026, 2, 10), (Some(Policy), None, None)).await;
+    completed(app, "P2", "政策講座", 3, day(2026, 1, 10), (Some(Policy), None, None)).await;
+    completed(
+        app,
+        "P2",
+        "管理講座",
+        6,
+        day(2026, 2, 1),
+        (Some(Management), None, None),
+    )
+    .await;
+    completed(app, "P2", "法規講座", 3, day(2026, 2, 2), (Some(Legal), None, None)).await;
+    completed(
+        app,
+        "P2",
+        "基礎程式",
+        8,
+        day(2026, 3, 1),
+        (Some(Technical), Some(Level::C), None),
+    )
+    .await;
+    completed(
+        app,
+        "P2",
+        "資安專業",
+        3,
+        day(2025, 11, 1),
+        (None, None, Some(SecurityCategory::Professional)),
+    )
+    .await;
+    completed(
+        app,
+        "P2",
+        "資安通識",
+        3,
+        day(2026, 3, 2),
+        (None, None, Some(SecurityCategory::General)),
+    )
+    .await;
+}
+
+fn mail_to(server: &SmtpServer) -> MailConfig {
+    MailConfig {
+        smtp_url: Some(server.url()),
+        retry_base: Duration::zero(),
+        from: "學習地圖 <learnmap@example.gov.tw>".into(),
+        ..MailConfig::default()
+    }
+}
+
+fn request(quarter: u32, trigger: Trigger, holder: &str) -> RunRequest {
+    RunRequest {
+        year: 2026,
+        quarter,
+        dry_run: false,
+        trigger,
+        holder: holder.into(),
+        today: day(2026, 4, 1),
+    }
+}
+
+fn find<'a>(received: &'a [Received], to: &str, subject_start: &str) -> &'a Received {
+    received
+        .iter()
+        .find(|m| m.to.iter().any(|t| t.contains(to)) && m.subject.starts_with(subject_start))
+        .unwrap_or_else(|| panic!("no message to {to} starting {subject_start}: {received:#?}"))
+}
+
+db_test! {
+    async fn reminds_who_owes_and_digests_their_supervisor(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+
+        let outcome = quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+        let report = Sender::new(mail_to(&server)).expect("sender").drain(&app.db).await.expect("drain");
+
+        let Outcome::Ran { run, .. } = outcome else { panic!("the job ran") };
+        assert_eq!((run.people, run.reminders, run.digests, run.status.as_str()), (4, 3, 1, "completed"));
+        assert_eq!((report.sent, report.retried, report.failed), (4, 0, 0));
+
+        let received = server.received();
+        assert_eq!(received.len(), 4);
+        let p1 = find(&received, "p1@example.gov.tw", "2026 年第 1 季資通職能訓練時數提醒");
+        assert_eq!(p1.subject, "2026 年第 1 季資通職能訓練時數提醒：尚缺 25 小時");
+        assert_eq!(p1.to_name, "林小明");
+        assert!(p1.text.contains("政策面：應修 3 小時，已修 1 小時，尚缺 2 小時（本季應達 0.75 小時）"), "{}", p1.text);
+        assert!(p1.text.contains("管理面：應修 6 小時，已修 0 小時，尚缺 6 小時（本季應達 1.5 小時，進度落後）"), "{}", p1.text);
+        assert!(p1.text.contains("技術面（C 級）：應修 8 小時"), "{}", p1.text);
+        assert!(p1.text.contains("http://elearning.taipei/elearn/courseinfo/so.php?v="), "recommended links: {}", p1.text);
+        assert!(p1.text.contains("請於 2026-12-31 前完成"), "{}", p1.text);
+        assert!(p1.html.contains("<td>管理面</td><td>6</td><td>0</td><td>6</td>"), "{}", p1.html);
+
+        let s1 = find(&received, "s1@example.gov.tw", "2026 年第 1 季資通職能訓練時數提醒");
+        assert_eq!(s1.subject, "2026 年第 1 季資通職能訓練時數提醒：尚缺 19 小時");
+
+        let p4 = find(&received, "p4@example.edu.tw", "IT competency training");
+        assert_eq!(p4.subject, "IT competency training, 2026 Q1: 14 hours still owed");
+        assert!(p4.text.contains("- Security (general): 3 h required, 0 h done, 3 h still owed"), "{}", p4.text);
+
+        let digest = find(&received, "s1@example.gov.tw", "2026 年第 1 季所屬同仁");
+        assert_eq!(digest.subject, "2026 年第 1 季所屬同仁資通職能訓練進度：1 人落後");
+        assert!(digest.text.contains("林小明（P1）：尚缺 25 小時"), "{}", digest.text);
+        assert!(!digest.text.contains("王大同"), "P2 is complete: {}", digest.text);
+        assert!(received.iter().all(|m| !m.to.iter().any(|t| t.contains("p2@") || t.contains("p3@"))), "no mail to P2 (complete) or P3 (left)");
+    }
+}
+
+db_test! {
+    async fn a_rerun_sends_nothing_new(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+        let sender = Sender::new(mail_to(&server)).expect("sender");
+
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("first run");
+        sender.drain(&app.db).await.expect("drain");
+        let again = quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("rerun");
+        let report = sender.drain(&app.db).await.expect("drain again");
+
+        let Outcome::Ran { messages, .. } = again else { panic!("a manual rerun runs") };
+        assert_eq!(messages.len(), 4);
+        assert!(messages.iter().all(|m| !m.new), "every key was queued before");
+        assert_eq!(report.sent, 0);
+        assert_eq!(server.received().len(), 4);
+        assert_eq!(outbox::Entity::find().count(&app.db).await.expect("count"), 4);
+    }
+}
+
+db_test! {
+    async fn a_failing_server_is_retried_until_it_recovers(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+        let sender = Sender::new(mail_to(&server)).expect("sender");
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+
+        server.fail_next(2);
+        server.reject("p4@example.edu.tw");
+        let first = sender.drain(&app.db).await.expect("first drain");
+        let second = sender.drain(&app.db).await.expect("second drain");
+        let third = sender.drain(&app.db).await.expect("third drain");
+
+        assert_eq!((first.sent, first.retried, first.failed), (1, 2, 1));
+        assert_eq!((second.sent, second.retried, second.failed), (2, 0, 0));
+        assert_eq!((third.sent, third.retried, third.failed), (0, 0, 0));
+        assert_eq!(server.received().len(), 3);
+
+        let failed = outbox::Entity::find().filter(outbox::Column::Status.eq("failed")).one(&app.db).await.expect("query").expect("one failed");
+        assert_eq!(failed.recipient_no, "P4");
+        assert!(failed.last_error.as_deref().is_some_and(|e| e.contains("550")), "{:?}", failed.last_error);
+    }
+}
+
+db_test! {
+    async fn two_schedulers_run_the_quarter_once(app) {
+        scenario(&app).await;
+
+        let (a, b) = tokio::join!(
+            quarterly::run(&app.db, request(1, Trigger::Schedule, "replica-a")),
+            quarterly::run(&app.db, request(1, Trigger::Schedule, "replica-b")),
+        );
+        let late = quarterly::run(&app.db, request(1, Trigger::Schedule, "replica-c")).await.expect("late run");
+
+        let outcomes = [a.expect("a"), b.expect("b")];
+        let ran = outcomes.iter().filter(|o| matches!(o, Outcome::Ran { .. })).count();
+        assert_eq!(ran, 1, "{outcomes:?}");
+        assert!(matches!(late, Outcome::AlreadyDone { .. }));
+        let runs = job_run::Entity::find().filter(job_run::Column::Status.eq("completed")).count(&app.db).await.expect("count");
+        assert_eq!(runs, 1);
+        assert_eq!(outbox::Entity::find().count(&app.db).await.expect("count"), 4);
+    }
+}
+
+db_test! {
+    async fn a_replica_catches_up_the_last_quarter_once(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+        let schedule = ScheduleConfig { holder: "replica-a".into(), ..ScheduleConfig::default() };
+        let tz = scheduler::timezone("Asia/Taipei").expect("zone");
+        let (year, quarter) = learnmap::jobs::quarter::last_ended(Utc::now().with_timezone(&tz).date_naive());
+
+        scheduler::run_last_quarter(&app.db, &schedule, &mail_to(&server), Trigger::CatchUp).await;
+        scheduler::run_last_quarter(&app.db, &schedule, &mail_to(&server), Trigger::CatchUp).await;
+
+        let runs = job_run::Entity::find().all(&app.db).await.expect("runs");
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert_eq!((runs[0].year, runs[0].quarter as u32, runs[0].trigger.as_str()), (year, quarter, "catch_up"));
+        assert_eq!(server.received().len() as i32, runs[0].reminders + runs[0].digests);
+    }
+}
+
+const SNAPSHOT: &str = r#"query($q: Int!) {
+  quarterlyShortfalls(year: 2026, quarter: $q, unitCode: "AG1-SUB", first: 100) {
+    totalCount
+    edges { node { employeeNo facet securityCategory requiredHours countedHours expectedHours shortfallHours behind status } }
+  }
+}"#;
+
+db_test! {
+    async fn the_snapshot_keeps_what_was_reported(app) {
+        scenario(&app).await;
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+
+        completed(&app, "P1", "管理講座", 6, day(2026, 3, 15), (Some(Facet::Management), None, None)).await;
+        let before = app.data(SNAPSHOT, json!({ "q": 1 })).await;
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("rerun");
+        let after = app.data(SNAPSHOT, json!({ "q": 1 })).await;
+
+        let management = |data: &serde_json::Value| {
+            data["quarterlyShortfalls"]["edges"].as_array().expect("edges").iter()
+                .map(|e| e["node"].clone())
+                .find(|n| n["employeeNo"] == json!("P1") && n["facet"] == json!("MANAGEMENT"))
+                .expect("P1 management")
+        };
+        // AG1-SUB holds P1 and P2, six lines each (P3 had left by Mar 31).
+        assert_eq!(before["quarterlyShortfalls"]["totalCount"], json!(12));
+        assert_eq!(management(&before), json!({
+            "employeeNo": "P1", "facet": "MANAGEMENT", "securityCategory": null, "requiredHours": 6.0,
+            "countedHours": 0.0, "expectedHours": 1.5, "shortfallHours": 6.0, "behind": true, "status": "behind"
+        }));
+        assert_eq!(management(&after)["countedHours"], json!(6.0));
+        assert_eq!(after["quarterlyShortfalls"]["totalCount"], json!(12));
+
+        quarterly::run(&app.db, request(2, Trigger::Cli, "test")).await.expect("Q2 run");
+        let q1 = app.data(SNAPSHOT, json!({ "q": 1 })).await;
+        assert_eq!(q1["quarterlyShortfalls"]["totalCount"], json!(12), "Q1 is kept when Q2 runs");
+    }
+}
+
+db_test! {
+    async fn a_dry_run_writes_and_sends_nothing(app) {
+        scenario(&app).await;
+        let query = "mutation { runQuarterlyShortfall(year: 2026, quarter: 1, dryRun: true) { outcome run { dryRun reminders digests } messages { kind recipientNo subject } } }";
+
+        let data = app.data(query, json!({})).await;
+
+        let result = &data["runQuarterlyShortfall"];
+        assert_eq!(result["outcome"], json!("ran"));
+        assert_eq!(result["run"], json!({ "dryRun": true, "reminders": 3, "digests": 1 }));
+        let recipients: Vec<&str> = result["messages"].as_array().expect("messages").iter().filter_map(|m| m["recipientNo"].as_str()).collect();
+        assert_eq!(recipients, ["P1", "S1", "P4", "S1"]);
+        assert_eq!(outbox::Entity::find().count(&app.db).await.expect("count"), 0);
+        let snapshot = app.data(SNAPSHOT, json!({ "q": 1 })).await;
+        assert_eq!(snapshot["quarterlyShortfalls"]["totalCount"], json!(0));
+    }
+}
+
+#[test]
+fn the_run_after_new_year_in_taipei_is_q4_of_the_year_before() {
+    let tz = scheduler::timezone("Asia/Taipei").expect("zone");
+    let new_year_in_taipei = chrono::DateTime::parse_from_rfc3339("2026-12-31T16:30:00Z")
+        .expect("instant")
+        .with_timezone(&tz);
+    assert_eq!(new_year_in_taipei.date_naive(), day(2027, 1, 1));
+    assert_eq!(
+        learnmap::jobs::quarter::last_ended(new_year_in_taipei.date_naive()),
+        (2026, 4)
+    );
+
+    let still_december = chrono::DateTime::parse_from_rfc3339("2026-12-31T15:59:59Z")
+        .expect("instant")
+        .with_timezone(&tz);
+    assert_eq!(
+        learnmap::jobs::quarter::last_ended(still_december.date_naive()),
+        (2026, 3)
+    );
+}
