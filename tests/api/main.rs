@@ -2,6 +2,7 @@
 //! the seed. Every test runs on a fresh SQLite database and, when
 //! `TEST_DATABASE_URL` points to PostgreSQL, on a fresh PostgreSQL database too.
 
+mod fixtures;
 mod helpers;
 
 mod auth_access;
@@ -11,6 +12,7 @@ mod catalog_mutations;
 mod catalog_queries;
 mod cli;
 mod completions_import;
+mod compliance;
 mod http;
 mod personnel_import;
 mod personnel_queries;

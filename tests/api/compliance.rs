@@ -1,0 +1,272 @@
+//! Compliance over GraphQL and the unit report, on the hand-checked scenario
+//! of `fixtures`: values below follow Table 2 and the security rules by hand.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use entity::{Facet, Level};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use learnmap::auth::{Secret, Signer, Verifier};
+use learnmap::server::ServerArgs;
+
+use crate::db_test;
+use crate::fixtures::{completed, day, scenario};
+use crate::helpers::{TestApp, code};
+
+const COMPLIANCE: &str = r#"query($no: String!, $year: Int!, $asOf: Date) {
+  compliance(employeeNo: $no, year: $year, asOf: $asOf) {
+    year asOf ruleYear role technicalBackground agencyLevel status
+    lines { facet securityCategory levels windowYears windowStart requiredHours countedHours shortfallHours expectedHours behind }
+    counted { line completion { title hours completedOn } }
+    ignored { reason completion { title completedOn } }
+    recommendations { line facet securityCategory shortfallHours totalHours closesGap courses { title hours } }
+  }
+}"#;
+
+async fn compliance(app: &TestApp, no: &str, as_of: &str) -> Value {
+    let data = app
+        .data(COMPLIANCE, json!({ "no": no, "year": 2026, "asOf": as_of }))
+        .await;
+    data["compliance"].clone()
+}
+
+fn line(
+    facet: &str,
+    category: Option<&str>,
+    levels: &[&str],
+    window: i32,
+    start: &str,
+    hours: [f64; 4],
+    behind: bool,
+) -> Value {
+    json!({
+        "facet": facet, "securityCategory": category, "levels": levels, "windowYears": window, "windowStart": start,
+        "requiredHours": hours[0], "countedHours": hours[1], "shortfallHours": hours[2], "expectedHours": hours[3],
+        "behind": behind
+    })
+}
+
+db_test! {
+    async fn an_it_staff_member_without_background_at_a_level_b_agency(app) {
+        scenario(&app).await;
+
+        let c = compliance(&app, "P1", "2026-03-31").await;
+
+        assert_eq!(c["ruleYear"], json!(2026));
+        assert_eq!((&c["role"], &c["technicalBackground"], &c["agencyLevel"]), (&json!("IT_STAFF"), &json!(false), &json!("B")));
+        assert_eq!(c["status"], json!("BEHIND"));
+        assert_eq!(c["lines"], json!([
+            line("POLICY", None, &[], 1, "2026-01-01", [3.0, 1.0, 2.0, 0.75], false),
+            line("MANAGEMENT", None, &[], 1, "2026-01-01", [6.0, 0.0, 6.0, 1.5], true),
+            line("LEGAL", None, &[], 1, "2026-01-01", [3.0, 0.0, 3.0, 0.75], true),
+            line("TECHNICAL", None, &["C"], 1, "2026-01-01", [8.0, 0.0, 8.0, 2.0], true),
+            line("SECURITY", Some("PROFESSIONAL"), &[], 2, "2025-01-01", [3.0, 0.0, 3.0, 0.75], true),
+            line("SECURITY", Some("GENERAL"), &[], 1, "2026-01-01", [3.0, 0.0, 3.0, 0.75], true),
+        ]));
+        assert_eq!(c["counted"], json!([{ "line": 0, "completion": { "title": "政策講座", "hours": 1.0, "completedOn": "2026-02-10" } }]));
+    }
+}
+
+db_test! {
+    async fn recommends_the_fewest_hours_that_close_each_gap(app) {
+        scenario(&app).await;
+
+        let c = compliance(&app, "P1", "2026-03-31").await;
+        let recs = c["recommendations"].as_array().expect("recommendations");
+
+        // Policy owes 2 h: one 2-hour course beats two 1-hour ones; the first in the catalog wins.
+        assert_eq!(recs[0], json!({
+            "line": 0, "facet": "POLICY", "securityCategory": null, "shortfallHours": 2.0, "totalHours": 2.0,
+            "closesGap": true, "courses": [{ "title": "淺談 e 化數位治理", "hours": 2.0 }]
+        }));
+        // Management owes 6 h: the two 3-hour courses.
+        assert_eq!(recs[1]["courses"], json!([{ "title": "資訊管理概論", "hours": 3.0 }, { "title": "軟體專案管理", "hours": 3.0 }]));
+        assert_eq!(recs[2]["courses"], json!([{ "title": "個資風險之識別、管理與因應-臺北市政府法務局提供", "hours": 3.0 }]));
+        assert_eq!((&recs[3]["totalHours"], &recs[3]["closesGap"]), (&json!(8.0), &json!(true)));
+        assert!(recs[3]["courses"].as_array().expect("courses").len() >= 2);
+        // No catalog course carries a security category yet: nothing closes those gaps.
+        assert_eq!((&recs[4]["courses"], &recs[4]["closesGap"]), (&json!([]), &json!(false)));
+    }
+}
+
+db_test! {
+    async fn explains_what_did_not_count(app) {
+        scenario(&app).await;
+        completed(&app, "P1", "進階網管", 4, day(2026, 3, 20), (Some(Facet::Technical), Some(Level::A), None)).await;
+        completed(&app, "P1", "去年政策", 2, day(2025, 12, 31), (Some(Facet::Policy), None, None)).await;
+        completed(&app, "P1", "四月管理", 3, day(2026, 4, 1), (Some(Facet::Management), None, None)).await;
+
+        let c = compliance(&app, "P1", "2026-03-31").await;
+
+        let reasons: Vec<(String, String)> = c["ignored"].as_array().expect("ignored").iter()
+            .map(|i| (i["completion"]["title"].as_str().unwrap_or("").into(), i["reason"].as_str().unwrap_or("").into()))
+            .collect();
+        assert!(reasons.contains(&("進階網管".into(), "LEVEL_NOT_ALLOWED".into())), "{reasons:?}");
+        assert!(reasons.contains(&("去年政策".into(), "OUTSIDE_WINDOW".into())), "{reasons:?}");
+        assert!(reasons.contains(&("四月管理".into(), "AFTER_AS_OF".into())), "{reasons:?}");
+        assert_eq!(c["lines"][0]["countedHours"], json!(1.0), "Dec 31 of last year does not count for 2026");
+
+        // On Apr 1 the April course counts and the pace is Q2's.
+        let april = compliance(&app, "P1", "2026-04-01").await;
+        assert_eq!(april["lines"][1]["countedHours"], json!(3.0));
+        assert_eq!(april["lines"][1]["expectedHours"], json!(3.0));
+    }
+}
+
+db_test! {
+    async fn statuses_through_the_year(app) {
+        scenario(&app).await;
+
+        assert_eq!(compliance(&app, "P2", "2026-03-31").await["status"], json!("COMPLETE"));
+        assert_eq!(compliance(&app, "S1", "2026-12-30").await["status"], json!("BEHIND"));
+        assert_eq!(compliance(&app, "S1", "2026-12-31").await["status"], json!("NON_COMPLIANT"));
+
+        // A supervisor with a background (set by hand) needs 3 h of technical at A, B or C.
+        let s1 = compliance(&app, "S1", "2026-06-30").await;
+        assert_eq!(s1["technicalBackground"], json!(true));
+        assert_eq!(s1["lines"][3], line("TECHNICAL", None, &["A", "B", "C"], 1, "2026-01-01", [3.0, 0.0, 3.0, 1.5], true));
+
+        // A security officer of a level-D school: 3 h general security, no professional.
+        let p4 = compliance(&app, "P4", "2026-09-30").await;
+        let security: Vec<&Value> = p4["lines"].as_array().expect("lines").iter().filter(|l| l["facet"] == json!("SECURITY")).collect();
+        assert_eq!(security, [&line("SECURITY", Some("GENERAL"), &[], 1, "2026-01-01", [3.0, 0.0, 3.0, 2.25], true)]);
+    }
+}
+
+db_test! {
+    async fn refuses_dates_outside_the_year(app) {
+        scenario(&app).await;
+
+        let late = app.error(COMPLIANCE, json!({ "no": "P1", "year": 2026, "asOf": "2027-01-01" })).await;
+        assert_eq!(code(&late), "BAD_USER_INPUT");
+        let missing = app.error(COMPLIANCE, json!({ "no": "NOPE", "year": 2026, "asOf": "2026-03-31" })).await;
+        assert_eq!(code(&missing), "NOT_FOUND");
+    }
+}
+
+const UNIT: &str = r#"query($code: String!) {
+  unitCompliance(unitCode: $code, year: 2026, asOf: "2026-03-31") {
+    people
+    byStatus { status people }
+    byFacet { facet securityCategory people behind withShortfall requiredHours countedHours shortfallHours }
+    behind(first: 1) { totalCount edges { node { person { employeeNo } status } } pageInfo { hasNextPage endCursor } }
+  }
+}"#;
+
+db_test! {
+    async fn a_unit_counts_its_subtree(app) {
+        scenario(&app).await;
+
+        let data = app.data(UNIT, json!({ "code": "AG1" })).await;
+        let unit = &data["unitCompliance"];
+
+        // P1, P2 and S1; P3 left on Feb 1.
+        assert_eq!(unit["people"], json!(3));
+        assert_eq!(unit["byStatus"], json!([
+            { "status": "COMPLETE", "people": 1 }, { "status": "ON_TRACK", "people": 0 },
+            { "status": "BEHIND", "people": 2 }, { "status": "NON_COMPLIANT", "people": 0 }
+        ]));
+        let policy = &unit["byFacet"][0];
+        assert_eq!(policy, &json!({
+            "facet": "POLICY", "securityCategory": null, "people": 3, "behind": 1, "withShortfall": 2,
+            "requiredHours": 9.0, "countedHours": 4.0, "shortfallHours": 5.0
+        }));
+        assert_eq!(unit["behind"]["totalCount"], json!(2));
+        assert_eq!(unit["behind"]["edges"][0]["node"]["person"]["employeeNo"], json!("P1"));
+        assert_eq!(unit["behind"]["pageInfo"]["hasNextPage"], json!(true));
+
+        let sub = app.data(UNIT, json!({ "code": "AG1-SUB" })).await;
+        assert_eq!(sub["unitCompliance"]["people"], json!(2));
+    }
+}
+
+db_test! {
+    async fn rule_sets_carry_over_until_changed(app) {
+        let query = "query($y: Int!) { requirements(year: $y) { year ruleYear inherited requirements { role facet hours windowYears } } }";
+
+        let inherited = app.data(query, json!({ "y": 2027 })).await;
+        assert_eq!((&inherited["requirements"]["ruleYear"], &inherited["requirements"]["inherited"]), (&json!(2026), &json!(true)));
+        assert_eq!(inherited["requirements"]["requirements"].as_array().map(Vec::len), Some(22));
+        assert_eq!(app.data(query, json!({ "y": 2025 })).await["requirements"], Value::Null);
+
+        let set = r#"mutation { setRequirements(year: 2027, note: "2027 pilot", requirements: [
+            { role: IT_STAFF, facet: POLICY, hours: 4.5 }
+        ]) { year ruleYear inherited requirements { role facet hours windowYears } } }"#;
+        let data = app.data(set, json!({})).await;
+        assert_eq!(data["setRequirements"], json!({
+            "year": 2027, "ruleYear": 2027, "inherited": false,
+            "requirements": [{ "role": "IT_STAFF", "facet": "POLICY", "hours": 4.5, "windowYears": 1 }]
+        }));
+
+        let bad = r#"mutation { setRequirements(year: 2027, note: "x", requirements: [{ role: IT_STAFF, facet: POLICY, hours: 3, windowYears: 3 }]) { year } }"#;
+        let error = app.error(bad, json!({})).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT");
+        assert_eq!(crate::helpers::fields(&error), ["requirements[0].windowYears"]);
+    }
+}
+
+const SECRET: &str = "a test secret that is long enough for HS256";
+
+/// Downloads as the given employee (an admin when `admin`), or anonymously.
+async fn download_as(app: &TestApp, uri: &str, who: Option<(&str, bool)>) -> (StatusCode, Vec<u8>) {
+    let secret = Secret::new(SECRET);
+    let verifier = Verifier::new("learnmap", "learnmap")
+        .with_secret(&secret)
+        .expect("verifier");
+    let mut request = Request::get(uri);
+    if let Some((employee_no, admin)) = who {
+        let signer = Signer::new(&secret, "learnmap", "learnmap").expect("signer");
+        let token = signer
+            .token(employee_no, admin, std::time::Duration::from_secs(600))
+            .expect("token");
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let routes = learnmap::server::app(app.schema.clone(), app.db.clone(), verifier, ServerArgs::default());
+    let response = routes
+        .oneshot(request.body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    (
+        status,
+        response.into_body().collect().await.expect("body").to_bytes().to_vec(),
+    )
+}
+
+async fn download(app: &TestApp, uri: &str) -> (StatusCode, Vec<u8>) {
+    download_as(app, uri, Some(("ADMIN", true))).await
+}
+
+db_test! {
+    async fn the_unit_report_reads_in_excel(app) {
+        scenario(&app).await;
+
+        let (status, csv) = download(&app, "/reports/units/AG1?year=2026&asOf=2026-03-31").await;
+
+        assert_eq!(status, StatusCode::OK);
+        assert!(csv.starts_with(b"\xEF\xBB\xBF"), "UTF-8 with BOM");
+        let text = String::from_utf8(csv[3..].to_vec()).expect("utf-8");
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("員工編號 Employee No,姓名 Name,單位代碼 Unit"), "{}", lines[0]);
+        assert_eq!(lines.len(), 1 + 3 * 6);
+        assert!(lines.contains(&"P1,林小明,AG1-SUB,it_staff,no,B,management,,,1,6,0,6,1.5,yes,behind"), "{text}");
+
+        let (status, xlsx) = download(&app, "/reports/units/AG1?year=2026&asOf=2026-03-31&format=xlsx").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(xlsx.starts_with(b"PK"), "an xlsx file is a zip archive");
+
+        let (status, body) = download(&app, "/reports/units/AG1?year=2026&format=pdf").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(String::from_utf8_lossy(&body).contains("BAD_USER_INPUT"));
+        let (status, _) = download(&app, "/reports/units/NOPE?year=2026").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // The report holds personal data: admins only.
+        let (status, _) = download_as(&app, "/reports/units/AG1?year=2026", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = download_as(&app, "/reports/units/AG1?year=2026", Some(("S1", false))).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}
