@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod compliance;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod hours;

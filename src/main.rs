@@ -118,6 +118,15 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL).
     PrintSchema,
+    /// Generate made-up agencies, units, people, roles, evidence and
+    /// completions (2024–2026) into the database; deterministic for a seed.
+    GenDemo {
+        /// How many people.
+        #[arg(long, default_value_t = 200)]
+        people: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Print a bearer token signed with the configured secret (alone on
     /// standard output).
     Token {
@@ -253,6 +262,24 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token { employee, admin, ttl } => {
             println!("{}", cli.auth.token(&employee, admin, ttl)?);
+            Ok(())
+        }
+        Command::GenDemo { people, seed } => {
+            let db = open_seeded(&cli.database_url).await?;
+            let started = std::time::Instant::now();
+            let report = learnmap::demo::generate(&db, learnmap::demo::DemoOptions { people, seed })
+                .await
+                .context("gen-demo failed")?;
+            println!(
+                "generated {} agencies, {} units, {} people, {} roles, {} evidence, {} completions in {:.1} s",
+                report.agencies,
+                report.units,
+                report.people,
+                report.roles,
+                report.evidence,
+                report.completions,
+                started.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::PrintSchema => {

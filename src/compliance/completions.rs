@@ -89,28 +89,9 @@ pub async fn import_completions(
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     for row in table.rows() {
-        let cells = Cells { row, mapping };
-        let parsed = match parse_row(&cells, options.today) {
-            Ok(parsed) => parsed,
-            Err(mut row_errors) => {
-                errors.append(&mut row_errors);
-                continue;
-            }
-        };
-        let person_id = people.get(&parsed.employee_no).copied();
-        if person_id.is_none() {
-            errors.push(row.error(
-                "employee_no",
-                format!(
-                    "no person has employee number {}; import people first",
-                    parsed.employee_no
-                ),
-            ));
-        }
-        match (resolve(&parsed, &catalog), person_id) {
-            (Ok(resolved), Some(person_id)) => rows.push((parsed, person_id, resolved)),
-            (Ok(_), None) => {}
-            (Err(mut row_errors), _) => errors.append(&mut row_errors),
+        match read_row(&Cells { row, mapping }, &people, &catalog, options.today) {
+            Ok(completion) => rows.push(completion),
+            Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
     if !errors.is_empty() {
@@ -122,18 +103,18 @@ pub async fn import_completions(
     let txn = db.begin().await?;
     let mut seen: HashMap<Identity, usize> = HashMap::new();
     let mut changes = Vec::new();
-    for (row, person_id, resolved) in &rows {
-        let identity = (*person_id, resolved.course_key.clone(), row.completed_on);
+    for row in &rows {
+        let identity = identity_of(row);
         let (action, detail) = match seen.get(&identity) {
             Some(first) => (Action::Unchanged, format!("same completion as row {first}")),
             None => {
                 seen.insert(identity.clone(), row.line);
-                write(&txn, row, *person_id, resolved, stored.get(&identity)).await?
+                write(&txn, row, stored.get(&identity)).await?
             }
         };
         changes.push(Change {
             row: row.line,
-            key: format!("{} {} {}", row.employee_no, row.completed_on, resolved.title),
+            key: format!("{} {} {}", row.employee_no, row.completed_on, row.course.title),
             action,
             detail,
         });
@@ -166,6 +147,10 @@ pub async fn completions_of(
 
 /// What makes a completion the same one again.
 type Identity = (i32, String, NaiveDate);
+
+fn identity_of(row: &CompletionRow) -> Identity {
+    (row.person_id, row.course.course_key.clone(), row.completed_on)
+}
 
 fn report(changes: Vec<Change>, dry_run: bool) -> ImportReport {
     let count = |action| changes.iter().filter(|c| c.action == action).count();
@@ -254,11 +239,10 @@ impl Cells<'_> {
     }
 }
 
-/// One row, its values read but not yet matched to the catalog.
+/// A row's course, as the row names it, before it is matched to the catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CompletionRow {
+struct CourseRow {
     line: usize,
-    employee_no: String,
     code: Option<String>,
     title: Option<String>,
     /// The row's platform, or the one its course link names; `None` when blank.
@@ -267,19 +251,85 @@ struct CompletionRow {
     facet: Option<Facet>,
     level: Option<Level>,
     security_category: Option<SecurityCategory>,
+}
+
+/// A row that passed every check: who, when, how long, and what is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CompletionRow {
+    line: usize,
+    employee_no: String,
+    person_id: i32,
     hours: Hours,
     completed_on: NaiveDate,
+    course: Resolved,
 }
 
 fn keep<T>(errors: &mut Vec<FieldError>, result: std::result::Result<T, FieldError>) -> Option<T> {
     result.map_err(|e| errors.push(e)).ok()
 }
 
-fn parse_row(cells: &Cells<'_>, today: NaiveDate) -> std::result::Result<CompletionRow, Vec<FieldError>> {
+/// Reads and checks one row against the people and the catalog, returning
+/// every problem of the row: a course that cannot be placed is reported even
+/// when the hours or the date are wrong too.
+fn read_row(
+    cells: &Cells<'_>,
+    people: &HashMap<String, i32>,
+    catalog: &Catalog,
+    today: NaiveDate,
+) -> std::result::Result<CompletionRow, Vec<FieldError>> {
     let row = &cells.row;
     let mut errors = Vec::new();
 
     let employee_no = keep(&mut errors, cells.require("employee_no", parse_employee_no));
+    let person_id = employee_no.as_ref().and_then(|no| {
+        let id = people.get(no).copied();
+        if id.is_none() {
+            errors.push(row.error(
+                "employee_no",
+                format!("no person has employee number {no}; import people first"),
+            ));
+        }
+        id
+    });
+    let course = match parse_course(cells) {
+        Ok(course) => keep_all(&mut errors, resolve(&course, catalog)),
+        Err(mut course_errors) => {
+            errors.append(&mut course_errors);
+            None
+        }
+    };
+    let hours = keep(&mut errors, cells.require("hours", parse_completion_hours));
+    let completed_on = keep(&mut errors, cells.require("completed_on", parse_date));
+    if let Some(date) = completed_on
+        && date > today
+    {
+        errors.push(row.error("completed_on", format!("{date} is in the future (today is {today})")));
+    }
+
+    match (employee_no, person_id, course, hours, completed_on, errors.is_empty()) {
+        (Some(employee_no), Some(person_id), Some(course), Some(hours), Some(completed_on), true) => {
+            Ok(CompletionRow {
+                line: row.line,
+                employee_no,
+                person_id,
+                hours,
+                completed_on,
+                course,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+fn keep_all<T>(errors: &mut Vec<FieldError>, result: std::result::Result<T, Vec<FieldError>>) -> Option<T> {
+    result.map_err(|mut e| errors.append(&mut e)).ok()
+}
+
+/// The cells that name the course and say what it counts toward.
+fn parse_course(cells: &Cells<'_>) -> std::result::Result<CourseRow, Vec<FieldError>> {
+    let row = &cells.row;
+    let mut errors = Vec::new();
+
     let code = keep(&mut errors, cells.parse("course_code", parse_course_code)).flatten();
     let title = keep(&mut errors, cells.parse("course_title", parse_title)).flatten();
     let platform = keep(&mut errors, cells.parse("platform", parse_platform)).flatten();
@@ -288,15 +338,8 @@ fn parse_row(cells: &Cells<'_>, today: NaiveDate) -> std::result::Result<Complet
     let security_category = keep(&mut errors, cells.parse("security_category", parse_security_category))
         .flatten()
         .flatten();
-    let hours = keep(&mut errors, cells.require("hours", parse_completion_hours));
-    let completed_on = keep(&mut errors, cells.require("completed_on", parse_date));
 
-    if let Some(date) = completed_on
-        && date > today
-    {
-        errors.push(row.error("completed_on", format!("{date} is in the future (today is {today})")));
-    }
-    if code.is_none() && title.is_none() {
+    if cells.get("course_code").is_none() && title.is_none() && !errors.iter().any(|e| e.field == "course_title") {
         errors.push(row.error(
             "course_title",
             "is required when course_code is blank: the row names no course",
@@ -327,21 +370,18 @@ fn parse_row(cells: &Cells<'_>, today: NaiveDate) -> std::result::Result<Complet
         ));
     }
 
-    match (employee_no, hours, completed_on, errors.is_empty()) {
-        (Some(employee_no), Some(hours), Some(completed_on), true) => Ok(CompletionRow {
-            line: row.line,
-            employee_no,
-            code,
-            title,
-            platform: platform.or(link_platform),
-            facet,
-            level,
-            security_category,
-            hours,
-            completed_on,
-        }),
-        _ => Err(errors),
+    if !errors.is_empty() {
+        return Err(errors);
     }
+    Ok(CourseRow {
+        line: row.line,
+        code,
+        title,
+        platform: platform.or(link_platform),
+        facet,
+        level,
+        security_category,
+    })
 }
 
 /// The courses of the catalog, indexed by course code and by title.
@@ -416,7 +456,7 @@ struct Resolved {
     matched: Matched,
 }
 
-fn resolve(row: &CompletionRow, catalog: &Catalog) -> std::result::Result<Resolved, Vec<FieldError>> {
+fn resolve(row: &CourseRow, catalog: &Catalog) -> std::result::Result<Resolved, Vec<FieldError>> {
     let error = |key: &str, reason: String| vec![FieldError::at_row(row.line, key, reason)];
 
     let mut found = None;
@@ -492,7 +532,7 @@ fn several_platforms(what: &str, value: &str, courses: &[&course::Model]) -> Str
 }
 
 /// A course outside the catalog must say what it counts toward.
-fn outside_course(row: &CompletionRow, title: &str) -> std::result::Result<Resolved, Vec<FieldError>> {
+fn outside_course(row: &CourseRow, title: &str) -> std::result::Result<Resolved, Vec<FieldError>> {
     let mut errors = Vec::new();
     match (row.facet, row.level, row.security_category) {
         (None, _, None) => errors.push(FieldError::at_row(
@@ -536,15 +576,15 @@ fn outside_course(row: &CompletionRow, title: &str) -> std::result::Result<Resol
 /// people within its dates.
 async fn stored_completions(
     db: &DatabaseConnection,
-    rows: &[(CompletionRow, i32, Resolved)],
+    rows: &[CompletionRow],
 ) -> Result<HashMap<Identity, completion::Model>> {
-    let dates = rows.iter().map(|(row, _, _)| row.completed_on);
+    let dates = rows.iter().map(|row| row.completed_on);
     let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
         return Ok(HashMap::new());
     };
     let people: Vec<i32> = rows
         .iter()
-        .map(|(_, id, _)| *id)
+        .map(|row| row.person_id)
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
@@ -567,14 +607,13 @@ async fn stored_completions(
 async fn write(
     txn: &DatabaseTransaction,
     row: &CompletionRow,
-    person_id: i32,
-    resolved: &Resolved,
     stored: Option<&completion::Model>,
 ) -> Result<(Action, String)> {
+    let resolved = &row.course;
     let centihours = i32::try_from(row.hours.centihours()).unwrap_or(i32::MAX);
     let Some(old) = stored else {
         completion::ActiveModel {
-            person_id: Set(person_id),
+            person_id: Set(row.person_id),
             course_id: Set(resolved.course_id),
             course_key: Set(resolved.course_key.clone()),
             title: Set(resolved.title.clone()),
@@ -819,20 +858,37 @@ mod tests {
         ymd(TODAY.0, TODAY.1, TODAY.2)
     }
 
-    /// Parses every row of a file, optionally through a mapping.
+    fn people() -> HashMap<String, i32> {
+        HashMap::from([("E10001".to_string(), 1), ("E10002".to_string(), 2)])
+    }
+
+    /// Reads every row of a file, optionally through a mapping, against the
+    /// test catalog and people.
     fn parse(text: &str, mapping: Option<&Mapping>) -> Vec<std::result::Result<CompletionRow, Vec<FieldError>>> {
         let table = read_table(text, mapping).expect("the header reads");
+        let (people, catalog) = (people(), catalog());
         table
             .rows()
-            .map(|row| parse_row(&Cells { row, mapping }, today()))
+            .map(|row| read_row(&Cells { row, mapping }, &people, &catalog, today()))
             .collect()
     }
 
-    fn parse_one(line: &str) -> std::result::Result<CompletionRow, Vec<FieldError>> {
-        let text = format!(
+    fn with_header(line: &str) -> String {
+        format!(
             "employee_no,course_code,course_title,platform,facet,level,security_category,hours,completed_on\n{line}\n"
-        );
-        parse(&text, None).remove(0)
+        )
+    }
+
+    fn parse_one(line: &str) -> std::result::Result<CompletionRow, Vec<FieldError>> {
+        parse(&with_header(line), None).remove(0)
+    }
+
+    /// Only the cells that name the course.
+    fn course_of(line: &str) -> std::result::Result<CourseRow, Vec<FieldError>> {
+        let text = with_header(line);
+        let table = read_table(&text, None).expect("the header reads");
+        let row = table.rows().next().expect("a row");
+        parse_course(&Cells { row, mapping: None })
     }
 
     fn fields(result: std::result::Result<impl std::fmt::Debug, Vec<FieldError>>) -> Vec<String> {
@@ -917,8 +973,7 @@ mod tests {
     }
 
     fn resolve_one(line: &str) -> std::result::Result<Resolved, Vec<FieldError>> {
-        let row = parse_one(line).expect("the row parses");
-        resolve(&row, &catalog())
+        parse_one(line).map(|row| row.course)
     }
 
     #[test]
@@ -1045,30 +1100,31 @@ mod tests {
 
     #[test]
     fn parses_a_full_row_with_chinese_values_and_a_roc_date() {
-        let row = parse_one("ｅ１０００１,4237,,臺北e大,技術面,Ｄ,,３,115/03/15").expect("parses");
+        let line = "ｅ１０００１,4237,,臺北e大,技術面,Ｄ,,３,115/03/15";
         assert_eq!(
-            row,
-            CompletionRow {
+            course_of(line).expect("parses"),
+            CourseRow {
                 line: 2,
-                employee_no: "E10001".into(),
                 code: Some("4237".into()),
                 title: None,
                 platform: Some(Platform::TaipeiElearning),
                 facet: Some(Facet::Technical),
                 level: Some(Level::D),
                 security_category: None,
-                hours: Hours::whole(3),
-                completed_on: ymd(2026, 3, 15),
             }
         );
+        let row = parse_one(line).expect("reads");
+        assert_eq!((row.employee_no.as_str(), row.person_id), ("E10001", 1));
+        assert_eq!((row.hours, row.completed_on), (Hours::whole(3), ymd(2026, 3, 15)));
+        assert_eq!(row.course.course_key, "course:1");
     }
 
     #[test]
     fn reads_chinese_headers() {
         let text = "員工編號,課程代碼,課程名稱,學習平臺,面向,等級,課程類別,學習時數,學習完成日期\nE10001,,資料庫概論,,,,522,2.5,2026-01-05\n";
         let row = parse(text, None).remove(0).expect("parses");
-        assert_eq!(row.title.as_deref(), Some("資料庫概論"));
-        assert_eq!(row.security_category, Some(SecurityCategory::General));
+        assert_eq!(row.course.course_id, Some(1));
+        assert_eq!(row.course.security_category, Some(SecurityCategory::General));
         assert_eq!(row.hours, Hours::from_centihours(250));
     }
 
@@ -1083,10 +1139,21 @@ mod tests {
                 "facet",
                 "level",
                 "security_category",
+                "course_title",
                 "hours",
                 "completed_on",
-                "course_title"
             ]
+        );
+    }
+
+    #[test]
+    fn an_unknown_person_and_an_unplaced_course_are_reported_with_bad_cells() {
+        let errors = fields(parse_one("E99999,,外部課程,,,,,0,2026-01-05"));
+        assert_eq!(errors, ["employee_no", "facet", "hours"]);
+        let errors = parse_one("E99999,4237,,,,,,1,2026-01-05").unwrap_err();
+        assert_eq!(
+            errors[0].reason,
+            "no person has employee number E99999; import people first"
         );
     }
 
@@ -1110,14 +1177,20 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_course_code_is_not_also_a_missing_title() {
+        assert_eq!(fields(course_of("E10001,43 30,,,,,,2,2026-01-05")), ["course_code"]);
+    }
+
+    #[test]
     fn a_link_must_agree_with_the_platform() {
         let link = "https://elearn.hrd.gov.tw/info/10028195";
         assert_eq!(
-            fields(parse_one(&format!("E10001,{link},,taipei_elearning,,,,1,2026-01-05"))),
+            fields(course_of(&format!("E10001,{link},,taipei_elearning,,,,1,2026-01-05"))),
             ["course_code"]
         );
-        let row = parse_one(&format!("E10001,{link},,,,,,1,2026-01-05")).expect("parses");
+        let row = course_of(&format!("E10001,{link},,,,,,1,2026-01-05")).expect("parses");
         assert_eq!(row.platform, Some(Platform::HrdElearn));
+        assert_eq!(row.code.as_deref(), Some("10028195"));
     }
 
     #[test]
@@ -1243,19 +1316,20 @@ platform = "hrd_elearn"
     #[test]
     fn a_mapping_reads_an_export_with_other_columns() {
         let mapping = Mapping::parse(HRD_MAPPING).expect("valid");
-        let text = "序號,人員代號,姓名,課程名稱,課程類別,課程類別代碼,認證時數,完成日期\n1,E10001,王,資安通識,資通安全,522,3,115/02/10\n2,E10002,李,資料庫概論,資訊,101,2,2026-01-05\n";
+        let text = "序號,人員代號,姓名,課程名稱,課程類別,課程類別代碼,認證時數,完成日期\n1,E10001,王,資安通識,資通安全,522,3,115/02/10\n2,E10002,李,C與C++進階實戰：從介面設計到人工智慧應用(上),資訊,101,3,2026-01-05\n";
         let rows: Vec<CompletionRow> = parse(text, Some(&mapping))
             .into_iter()
             .map(|r| r.expect("parses"))
             .collect();
-        assert_eq!(rows[0].security_category, Some(SecurityCategory::General));
-        assert_eq!(rows[0].platform, Some(Platform::HrdElearn));
+        assert_eq!(rows[0].course.security_category, Some(SecurityCategory::General));
+        assert_eq!(rows[0].course.platform, Platform::HrdElearn);
+        assert_eq!(rows[0].course.facet, None, "security only");
         assert_eq!(rows[0].completed_on, ymd(2026, 2, 10));
         assert_eq!(
-            rows[1].security_category, None,
+            rows[1].course.security_category, None,
             "codes other than 522 and 523 are no category"
         );
-        assert_eq!(rows[1].title.as_deref(), Some("資料庫概論"));
+        assert_eq!(rows[1].course.course_id, Some(2));
     }
 
     #[test]
@@ -1297,7 +1371,7 @@ platform = "hrd_elearn"
         let mapping = Mapping::parse(HRD_MAPPING).expect("valid");
         let text = "人員代號,課程名稱,課程類別,課程類別代碼,認證時數,完成日期,學習時數\nE10001,資料庫概論,資訊,523,3,2026-01-05,99\n";
         let row = parse(text, Some(&mapping)).remove(0).expect("parses");
-        assert_eq!(row.security_category, Some(SecurityCategory::Professional));
+        assert_eq!(row.course.security_category, Some(SecurityCategory::Professional));
         assert_eq!(row.hours, Hours::whole(3));
     }
 

@@ -824,37 +824,9 @@ db_test! {
 }
 
 // ---------------------------------------------------------------------------
-// Bugs found while writing these tests: each runs when fixed.
+// Regressions: each of these was a bug once.
 
-/// Like `db_test!`, for a test that fails until a known bug is fixed.
-macro_rules! db_test_ignored {
-    ($reason:literal, async fn $name:ident($app:ident) $body:block) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn sqlite() {
-                let $app = $crate::helpers::TestApp::sqlite().await;
-                $body
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            #[ignore = $reason]
-            async fn postgres() {
-                let Some($app) = $crate::helpers::TestApp::postgres().await else {
-                    eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped");
-                    return;
-                };
-                $body
-            }
-        }
-    };
-}
-
-db_test_ignored! {
-    "bug: people import ignores Table::has, so a file without an optional column clears the stored role, supervisor and joining date",
+db_test! {
     async fn a_file_without_optional_columns_keeps_what_is_stored(app) {
         load_examples(&app).await;
         let before = person(&app, "E10002").await;
@@ -869,8 +841,7 @@ db_test_ignored! {
     }
 }
 
-db_test_ignored! {
-    "bug: sync_role opens a second assignment from today when a leaver's left_on changes, instead of moving the end",
+db_test! {
     async fn correcting_a_leaving_date_moves_the_end_of_the_role(app) {
         load_examples(&app).await;
 
@@ -888,8 +859,7 @@ db_test_ignored! {
     }
 }
 
-db_test_ignored! {
-    "bug: a new person with left_on and no joined_on gets a role starting today and ending before it starts",
+db_test! {
     async fn no_role_assignment_ends_before_it_starts(app) {
         import(&app, Kind::Units, ORG_UNITS).await;
         let csv = "employee_no,name,email,unit_code,role,left_on\nT1,王小明,t1@example.gov.tw,ORG,it_staff,2025-12-31\n";
@@ -905,8 +875,7 @@ db_test_ignored! {
     }
 }
 
-db_test_ignored! {
-    "bug: units import ignores Table::has, so a units file without parent_code makes every listed unit an agency",
+db_test! {
     async fn a_units_file_without_parent_codes_keeps_the_tree(app) {
         load_examples(&app).await;
 
@@ -923,8 +892,7 @@ db_test_ignored! {
     }
 }
 
-db_test_ignored! {
-    "bug: evidence update details show the amount in hundredths (amount 800 → 850 for 8 → 8.5 credits)",
+db_test! {
     async fn an_evidence_update_shows_the_amount_as_written(app) {
         load_examples(&app).await;
 
@@ -937,8 +905,7 @@ db_test_ignored! {
     }
 }
 
-db_test_ignored! {
-    "bug: people update details name the unit by its database id (unit 4 → 2) instead of its code",
+db_test! {
     async fn a_people_update_names_units_by_code(app) {
         load_examples(&app).await;
 

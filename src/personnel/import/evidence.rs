@@ -258,7 +258,13 @@ async fn upsert(
     let mut differences = Vec::new();
     difference("category", &old.category, &row.category, &mut differences);
     difference("expires_on", &old.expires_on, &row.expires_on, &mut differences);
-    difference("amount", &old.centi_amount, &centi_amount, &mut differences);
+    let shown = |centi: Option<i32>| centi.map(|c| Hours::from_centihours(c.into()).to_string());
+    difference(
+        "amount",
+        &shown(old.centi_amount),
+        &shown(centi_amount),
+        &mut differences,
+    );
     if differences.is_empty() {
         return Ok((Action::Unchanged, String::new()));
     }

@@ -14,7 +14,7 @@ use super::{
     Change, ImportOptions, ImportReport, action_for, begin, difference, finish, keep, read_table, reject_if_any,
 };
 use crate::error::{FieldError, Result};
-use crate::import::{Column, Row, parse_date, parse_email, parse_yes_no};
+use crate::import::{Column, Row, Table, parse_date, parse_email, parse_yes_no};
 use crate::text;
 
 const COLUMNS: &[Column] = &[
@@ -54,6 +54,8 @@ struct PersonRow {
     role_since: Option<NaiveDate>,
     /// `None` keeps what is stored (new people get `zh`).
     language: Option<&'static str>,
+    /// The file has no role column: the stored roles stay as they are.
+    keep_role: bool,
 }
 
 pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
@@ -71,18 +73,20 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
         .map(|p| (p.employee_no.clone(), p))
         .collect();
 
-    let (rows, mut errors) = parse_rows(table.rows());
+    let (mut rows, mut errors) = parse_rows(table.rows());
+    keep_absent_columns(&table, &mut rows, &existing);
     errors.extend(check_references(&rows, &units, &existing));
     reject_if_any(errors)?;
 
+    let unit_codes: HashMap<i32, String> = units.iter().map(|(code, id)| (*id, code.clone())).collect();
     let txn = begin(db).await?;
     let mut ids: HashMap<String, i32> = existing.iter().map(|(no, p)| (no.clone(), p.id)).collect();
     let mut changes = Vec::new();
     for row in &rows {
         let old = existing.get(&row.employee_no);
-        let (id, mut differences) = upsert_person(&txn, row, units[&row.unit_code], old).await?;
+        let (id, mut differences) = upsert_person(&txn, row, units[&row.unit_code], old, &unit_codes).await?;
         ids.insert(row.employee_no.clone(), id);
-        differences.extend(sync_role(&txn, id, row, old.is_none(), options.today).await?);
+        differences.extend(sync_role(&txn, id, row, old, options.today).await?);
         changes.push(Change {
             row: row.line,
             key: row.employee_no.clone(),
@@ -97,6 +101,31 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
     }
 
     finish(txn, changes, options).await
+}
+
+/// A column the file leaves out keeps what is stored for the people it lists;
+/// only a blank cell in a present column clears a value.
+fn keep_absent_columns(table: &Table, rows: &mut [PersonRow], existing: &HashMap<String, person::Model>) {
+    let by_id: HashMap<i32, &str> = existing.values().map(|p| (p.id, p.employee_no.as_str())).collect();
+    for row in rows.iter_mut() {
+        let Some(old) = existing.get(&row.employee_no) else {
+            continue;
+        };
+        if !table.has("joined_on") {
+            row.joined_on = old.joined_on;
+        }
+        if !table.has("left_on") {
+            row.left_on = old.left_on;
+        }
+        if !table.has("technical_background") {
+            row.background = old.background_override;
+            row.reason = old.background_reason.clone();
+        }
+        if !table.has("supervisor_no") {
+            row.supervisor_no = old.supervisor_id.and_then(|id| by_id.get(&id)).map(|no| no.to_string());
+        }
+        row.keep_role = !table.has("role");
+    }
 }
 
 impl Change {
@@ -174,6 +203,7 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
             reason,
             role_since,
             language,
+            keep_role: false,
         }),
         _ => Err(errors),
     }
@@ -286,6 +316,7 @@ async fn upsert_person(
     row: &PersonRow,
     unit_id: i32,
     old: Option<&person::Model>,
+    unit_codes: &HashMap<i32, String>,
 ) -> Result<(i32, Vec<String>)> {
     let reason = row
         .background
@@ -316,7 +347,8 @@ async fn upsert_person(
     let mut differences = Vec::new();
     difference("name", &old.name, &row.name, &mut differences);
     difference("email", &old.email, &row.email, &mut differences);
-    difference("unit", &old.unit_id, &unit_id, &mut differences);
+    let code_of = |id: i32| unit_codes.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    difference("unit", &code_of(old.unit_id), &code_of(unit_id), &mut differences);
     difference("joined_on", &old.joined_on, &row.joined_on, &mut differences);
     difference("left_on", &old.left_on, &row.left_on, &mut differences);
     difference(
@@ -357,31 +389,42 @@ async fn sync_role(
     txn: &DatabaseTransaction,
     person_id: i32,
     row: &PersonRow,
-    is_new: bool,
+    old: Option<&person::Model>,
     today: NaiveDate,
 ) -> Result<Vec<String>> {
+    if row.keep_role {
+        return Ok(Vec::new());
+    }
     let latest = role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .order_by_desc(role_assignment::Column::StartsOn)
         .order_by_desc(role_assignment::Column::Id)
         .one(txn)
         .await?;
-    let closed_on_leaving = latest
-        .as_ref()
-        .is_some_and(|a| Some(a.role) == row.role && a.ends_on.is_some() && a.ends_on == row.left_on);
-    if closed_on_leaving {
+
+    // The same role, still open or ended by the stored leaving date: only its
+    // end follows the (possibly corrected) leaving date.
+    let old_left_on = old.and_then(|p| p.left_on);
+    if let Some(current) = latest.as_ref().filter(|a| Some(a.role) == row.role)
+        && (current.ends_on.is_none() || current.ends_on == old_left_on)
+    {
+        if current.ends_on != row.left_on {
+            let mut model: role_assignment::ActiveModel = current.clone().into();
+            model.ends_on = Set(row.left_on.map(|left| left.max(current.starts_on)));
+            model.update(txn).await?;
+        }
         return Ok(Vec::new());
     }
-    let open = latest.filter(|a| a.ends_on.is_none());
-    let start = if is_new {
-        row.role_since.or(row.joined_on).unwrap_or(today)
-    } else {
-        row.role_since.unwrap_or(today)
+
+    let start = match old {
+        None => row.role_since.or(row.joined_on).unwrap_or(today),
+        Some(_) => row.role_since.unwrap_or(today),
     };
+    let start = row.left_on.map_or(start, |left| start.min(left));
+    let open = latest.filter(|a| a.ends_on.is_none());
 
     let mut differences = Vec::new();
-    let open = match open {
-        Some(current) if Some(current.role) == row.role => Some(current),
+    let opened = match open {
         Some(current) => {
             differences.push(format!(
                 "role {} → {}",
@@ -392,7 +435,7 @@ async fn sync_role(
             open_role(txn, person_id, row.role, start).await?
         }
         None if row.role.is_some() => {
-            if !is_new {
+            if old.is_some() {
                 differences.push(format!("role (none) → {}", role_code(row.role)));
             }
             open_role(txn, person_id, row.role, start).await?
@@ -400,8 +443,8 @@ async fn sync_role(
         None => None,
     };
 
-    if let (Some(open), Some(left)) = (open, row.left_on) {
-        close(txn, open, left).await?;
+    if let (Some(opened), Some(left)) = (opened, row.left_on) {
+        close(txn, opened, left).await?;
     }
     Ok(differences)
 }

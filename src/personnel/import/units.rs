@@ -41,7 +41,10 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
         .map(|u| (u.code.clone(), u))
         .collect();
 
-    let (rows, mut errors) = parse_rows(table.rows());
+    let (mut rows, mut errors) = parse_rows(table.rows());
+    if !table.has("parent_code") {
+        keep_stored_parents(&mut rows, &existing);
+    }
     errors.extend(check_references(&rows, &existing));
     reject_if_any(errors)?;
 
@@ -72,6 +75,16 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
     }
 
     finish(txn, changes, options).await
+}
+
+/// A file without the parent column keeps the stored tree for the units it lists.
+fn keep_stored_parents(rows: &mut [UnitRow], existing: &HashMap<String, unit::Model>) {
+    let by_id: HashMap<i32, &str> = existing.values().map(|u| (u.id, u.code.as_str())).collect();
+    for row in rows.iter_mut() {
+        if let Some(old) = existing.get(&row.code) {
+            row.parent = old.parent_id.and_then(|id| by_id.get(&id)).map(|code| code.to_string());
+        }
+    }
 }
 
 fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<UnitRow>, Vec<FieldError>) {
