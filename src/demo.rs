@@ -386,7 +386,7 @@ fn plan(rng: &mut SplitMix64, people: usize, unit_base: i32, person_base: i32) -
     let mut head_of: Vec<Option<i32>> = vec![None; units.len()];
     let unit_index = |id: i32| (id - unit_base) as usize;
     // Heads first, agency by agency, then everyone else round-robin over units.
-    let new_person = |rng: &mut SplitMix64, n: usize, unit_id: i32, supervisor_id, head| {
+    let new_person = |rng: &mut SplitMix64, n: usize, unit_id: i32, supervisor_id: Option<i32>, head: bool| {
         let name = format!("{}{}{}", rng.pick(SURNAMES), rng.pick(GIVEN), rng.pick(GIVEN));
         let joined_on = ymd(
             2000 + rng.below(24) as i32,

@@ -19,18 +19,23 @@
 //!    has the title (else the row must say its platform). A row whose platform
 //!    is `other` matches only catalog courses of platform other.
 //!
-//! Archived courses still match: completions are history. For a catalog
-//! course, the catalog's title, platform, facet and level are recorded whatever
-//! the row says, and its security category when the row gives none. Any other
-//! row is an outside course with its own title, platform (`other` when blank),
-//! facet, level and security category.
+//! Archived courses still match: completions are history. A course code that
+//! matches nothing falls back to the title; without a title the row is refused.
+//! For a catalog course, the catalog's title, platform, facet and level are
+//! recorded whatever the row says, and its security category when the row
+//! gives none. Any other row is an outside course with its own title, platform
+//! (`other` when blank), facet, level and security category: it needs a facet
+//! or a security category, and a level when technical. Facet `security` means
+//! training that serves only the security requirement: it is stored with no
+//! facet and needs a security category.
 //!
 //! **Once only.** A completion is identified by person, course and date:
 //! `course:<id>` for a catalog course, `title:<folded title>` for an outside
 //! one. The same completion twice in a file is recorded once (the first row
 //! wins; later ones are reported unchanged). Importing it again changes nothing,
-//! unless the hours, platform, facet, level or security category differ: the
-//! stored completion is then updated, keeping its source.
+//! unless its title's spelling, hours, platform, facet, level or security
+//! category differ: the stored completion is then updated (reported with what
+//! changed), keeping its source and creation time.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -13,6 +13,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL schema of this test, dropped with it.
+    schema_name: Option<(String, String)>,
 }
 
 impl TestApp {
@@ -22,21 +24,26 @@ impl TestApp {
         TestApp::open(&url, Some(dir)).await
     }
 
-    /// A new database on the server of `TEST_DATABASE_URL`; `None` when unset.
+    /// A new schema in the database of `TEST_DATABASE_URL`, first on the
+    /// search path of every connection; `None` when the variable is unset.
+    /// Schemas, unlike databases, are created and dropped in milliseconds.
     pub async fn postgres() -> Option<TestApp> {
         let base = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
         let name = unique_database_name();
 
         let admin = db::connect(&base).await.expect("connect to TEST_DATABASE_URL");
         admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .execute_unprepared(&format!("CREATE SCHEMA \"{name}\""))
             .await
-            .expect("create test database");
+            .expect("create test schema");
         admin.close().await.expect("close admin connection");
 
         let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
-        url.set_path(&name);
-        Some(TestApp::open(url.as_str(), None).await)
+        url.query_pairs_mut()
+            .append_pair("options", &format!("-c search_path={name}"));
+        let mut app = TestApp::open(url.as_str(), None).await;
+        app.schema_name = Some((base, name));
+        Some(app)
     }
 
     async fn open(url: &str, dir: Option<tempfile::TempDir>) -> TestApp {
@@ -44,7 +51,12 @@ impl TestApp {
         db::migrate(&db).await.expect("migrate");
         seed::run(&db).await.expect("seed");
         let schema = graphql::schema(db.clone());
-        TestApp { db, schema, _dir: dir }
+        TestApp {
+            db,
+            schema,
+            _dir: dir,
+            schema_name: None,
+        }
     }
 
     /// Runs a query (as an admin) that must succeed and returns its `data`.
@@ -76,6 +88,31 @@ impl TestApp {
             .as_array()
             .unwrap_or_else(|| panic!("expected an error: {response:#}"));
         errors[0].clone()
+    }
+}
+
+impl Drop for TestApp {
+    /// Drops the test's PostgreSQL schema, on a thread of its own since drop
+    /// cannot await.
+    fn drop(&mut self) {
+        let Some((base, name)) = self.schema_name.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let admin = db::connect(&base).await.ok()?;
+                admin
+                    .execute_unprepared(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        });
+        let _ = dropped.join();
     }
 }
 
