@@ -3,6 +3,7 @@
 
 mod access;
 mod catalog;
+mod completions;
 mod compliance;
 pub mod error;
 mod jobs;
@@ -34,6 +35,7 @@ pub struct MutationRoot(
     catalog::CatalogMutation,
     personnel::PersonnelMutation,
     compliance::ComplianceMutation,
+    completions::CompletionsMutation,
     jobs::JobsMutation,
 );
 

@@ -17,6 +17,7 @@ mod http;
 mod personnel_import;
 mod personnel_queries;
 mod quarterly;
+mod queries_count;
 mod schema;
 mod seed;
 mod smtp;

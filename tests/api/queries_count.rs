@@ -1,0 +1,103 @@
+//! No N+1 queries: the number of SQL statements a nested query issues must not
+//! grow with the number of people it returns. Each statement is counted with
+//! SeaORM's metric callback on the connection the schema uses.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_graphql::Request;
+use learnmap::demo::{self, DemoOptions};
+use learnmap::graphql::{self, Caller};
+
+use crate::helpers::TestApp;
+
+const UNIT_NESTED: &str = r#"{ unitCompliance(unitCode: "DEMO-A01", year: 2026, asOf: "2026-03-31") {
+    people behind(first: 100) { totalCount edges { node { status person { name unit { name } supervisor { name } } } } } } }"#;
+
+const PEOPLE_NESTED: &str = "{ people(first: 50) { totalCount edges { node { employeeNo unit { name } role } } } }";
+
+/// Statements issued by `query` on a database holding `people` demo people,
+/// and how many people the answer lists.
+async fn count(app: TestApp, people: usize, query: &str) -> (usize, usize) {
+    demo::generate(&app.db, DemoOptions { people, seed: 3 })
+        .await
+        .expect("gen-demo");
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut db = app.db.clone();
+    let seen = counter.clone();
+    db.set_metric_callback(move |_info| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    let schema = graphql::schema(db);
+    let response = schema.execute(Request::new(query).data(Caller::admin())).await;
+    assert!(response.errors.is_empty(), "{:?}", response.errors);
+    let json = serde_json::to_value(&response.data).expect("json");
+    let listed = json
+        .as_object()
+        .and_then(|o| o.values().next())
+        .map(|v| {
+            let edges = if v.get("behind").is_some() {
+                &v["behind"]["edges"]
+            } else {
+                &v["edges"]
+            };
+            edges.as_array().map_or(0, Vec::len)
+        })
+        .unwrap_or(0);
+    (counter.load(Ordering::Relaxed), listed)
+}
+
+async fn assert_flat(small: TestApp, large: TestApp, query: &str) {
+    let (few, listed_few) = count(small, 5, query).await;
+    let (many, listed_many) = count(large, 50, query).await;
+    assert!(
+        listed_many > listed_few,
+        "the larger set must list more people ({listed_few} vs {listed_many})"
+    );
+    assert_eq!(
+        few, many,
+        "statements grow with people: {few} for {listed_few} people listed, {many} for {listed_many}"
+    );
+}
+
+async fn pair_sqlite() -> (TestApp, TestApp) {
+    (TestApp::sqlite().await, TestApp::sqlite().await)
+}
+
+async fn pair_postgres() -> Option<(TestApp, TestApp)> {
+    Some((TestApp::postgres().await?, TestApp::postgres().await?))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "N+1: Compliance.person → Person.unit (unit_by_id) and Person.supervisor (person_by_id) query once per row"]
+async fn unit_compliance_nested_is_flat_sqlite() {
+    let (a, b) = pair_sqlite().await;
+    assert_flat(a, b, UNIT_NESTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "N+1: Compliance.person → Person.unit (unit_by_id) and Person.supervisor (person_by_id) query once per row"]
+async fn unit_compliance_nested_is_flat_postgres() {
+    let Some((a, b)) = pair_postgres().await else {
+        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    assert_flat(a, b, UNIT_NESTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "N+1: Person.unit (unit_by_id) and Person.role (role history) query once per row"]
+async fn people_nested_is_flat_sqlite() {
+    let (a, b) = pair_sqlite().await;
+    assert_flat(a, b, PEOPLE_NESTED).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "N+1: Person.unit (unit_by_id) and Person.role (role history) query once per row"]
+async fn people_nested_is_flat_postgres() {
+    let Some((a, b)) = pair_postgres().await else {
+        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped");
+        return;
+    };
+    assert_flat(a, b, PEOPLE_NESTED).await;
+}
