@@ -476,6 +476,18 @@ fn options(dry_run: bool) -> import::ImportOptions {
     }
 }
 
+/// Logs an import's outcome once and hands its report to the client.
+pub(super) fn reported(kind: &str, result: crate::Result<import::ImportReport>) -> async_graphql::Result<ImportReport> {
+    let report = result.gql()?;
+    tracing::info!(
+        import.kind = kind,
+        import.rows = report.rows,
+        import.dry_run = report.dry_run,
+        "import done"
+    );
+    Ok(report.into())
+}
+
 #[Object]
 impl PersonnelMutation {
     /// Imports `units.csv` given as text (admins). All or nothing.
@@ -486,16 +498,8 @@ impl PersonnelMutation {
         #[graphql(default)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
         require_admin(ctx)?;
-        let report = import::import_units(super::db(ctx), &csv, options(dry_run))
-            .await
-            .gql()?;
-        tracing::info!(
-            import.kind = "units",
-            import.rows = report.rows,
-            import.dry_run = dry_run,
-            "import done"
-        );
-        Ok(report.into())
+        let result = import::import_units(super::db(ctx), &csv, options(dry_run)).await;
+        reported("units", result)
     }
 
     /// Imports `people.csv` given as text (admins). All or nothing.
@@ -506,16 +510,8 @@ impl PersonnelMutation {
         #[graphql(default)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
         require_admin(ctx)?;
-        let report = import::import_people(super::db(ctx), &csv, options(dry_run))
-            .await
-            .gql()?;
-        tracing::info!(
-            import.kind = "people",
-            import.rows = report.rows,
-            import.dry_run = dry_run,
-            "import done"
-        );
-        Ok(report.into())
+        let result = import::import_people(super::db(ctx), &csv, options(dry_run)).await;
+        reported("people", result)
     }
 
     /// Imports `evidence.csv` given as text (admins). All or nothing.
@@ -526,16 +522,8 @@ impl PersonnelMutation {
         #[graphql(default)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
         require_admin(ctx)?;
-        let report = import::import_evidence(super::db(ctx), &csv, options(dry_run))
-            .await
-            .gql()?;
-        tracing::info!(
-            import.kind = "evidence",
-            import.rows = report.rows,
-            import.dry_run = dry_run,
-            "import done"
-        );
-        Ok(report.into())
+        let result = import::import_evidence(super::db(ctx), &csv, options(dry_run)).await;
+        reported("evidence", result)
     }
 
     /// Sets (true or false, with a reason) or clears (null) an admin's answer
