@@ -149,7 +149,7 @@ async fn engine_input(setup: &Setup) -> EngineInput {
 }
 
 const UNIT_QUERY: &str = "query($code: String!) { unitCompliance(unitCode: $code, year: 2026, asOf: \"2026-03-31\") { \
-     people byStatus { status count } \
+     people byStatus { status people } \
      byFacet { facet securityCategory people behind requiredHours countedHours shortfallHours } \
      behind(first: 20) { totalCount edges { node { status } } } } }";
 

@@ -82,7 +82,7 @@ gql() {
 }
 AGENCIES=$(sql "SELECT code FROM unit WHERE parent_id IS NULL ORDER BY code")
 unit_query() {
-  printf '{"query":"{ unitCompliance(unitCode: \\"%s\\", year: 2026, asOf: \\"2026-03-31\\") { people byStatus { status count } byFacet { facet securityCategory people behind requiredHours countedHours shortfallHours } behind(first: 20) { totalCount edges { node { status } } } } }"}' "$1"
+  printf '{"query":"{ unitCompliance(unitCode: \\"%s\\", year: 2026, asOf: \\"2026-03-31\\") { people byStatus { status people } byFacet { facet securityCategory people behind requiredHours countedHours shortfallHours } behind(first: 20) { totalCount edges { node { status } } } } }"}' "$1"
 }
 for round in 1 2 3; do
   t0=$(now)

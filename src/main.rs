@@ -483,6 +483,7 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool) -> any
         }
         Outcome::Busy => anyhow::bail!("another process is running this quarter's job; try again later"),
         Outcome::AlreadyDone { run } => println!("quarter already done by run {}", run.id),
+        Outcome::NobodyYet => println!("no people loaded yet: nothing to do"),
     }
     if !dry_run {
         let report = Sender::new(cli.mail.config())?.drain(&db).await?;

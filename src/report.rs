@@ -135,9 +135,21 @@ fn to_csv(rows: &[[String; 16]]) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     writer.write_record(HEADERS).map_err(report_error)?;
     for row in rows {
-        writer.write_record(row).map_err(report_error)?;
+        writer
+            .write_record(row.iter().map(|cell| inert(cell).into_owned()))
+            .map_err(report_error)?;
     }
     writer.into_inner().map_err(|e| report_error(e.into_error()))
+}
+
+/// A cell Excel would read as a formula (`=`, `+`, `-`, `@`, or a leading tab
+/// or carriage return) gets a leading apostrophe, so an imported name can never
+/// run as one. Numbers in the report are never negative, so none is touched.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
+        _ => cell.into(),
+    }
 }
 
 /// Hours columns are written as numbers so that Excel can sum them.
@@ -168,4 +180,18 @@ fn to_xlsx(rows: &[[String; 16]]) -> Result<Vec<u8>> {
 
 fn report_error(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("cannot write the report: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_in_cells_are_made_inert() {
+        assert_eq!(inert("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+        assert_eq!(inert("+1"), "'+1");
+        assert_eq!(inert("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(inert("林小明"), "林小明");
+        assert_eq!(inert("2.5"), "2.5");
+    }
 }

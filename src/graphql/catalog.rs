@@ -273,6 +273,7 @@ impl CatalogQuery {
     }
 
     /// Courses in catalog order, a page at a time (`first` at most 100).
+    #[graphql(complexity = "super::pagination::page_complexity(first, child_complexity)")]
     async fn courses(
         &self,
         ctx: &Context<'_>,

@@ -393,6 +393,7 @@ impl UnitComplianceReport {
     }
 
     /// The people behind pace or non-compliant, by employee number.
+    #[graphql(complexity = "super::pagination::page_complexity(first, child_complexity)")]
     async fn behind(&self, first: Option<i32>, after: Option<String>) -> async_graphql::Result<ComplianceConnection> {
         let first = page_size(first)? as usize;
         let start = super::pagination::after_offset(after)?;

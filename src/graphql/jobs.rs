@@ -86,7 +86,8 @@ impl JobRun {
 /// What asking for a run did.
 #[derive(SimpleObject)]
 pub struct QuarterlyRunResult {
-    /// `ran`, `busy` (another replica runs it) or `already_done`.
+    /// `ran`, `busy` (another replica runs it), `already_done` or
+    /// `nobody_yet` (no people loaded).
     outcome: String,
     run: Option<JobRun>,
     /// Messages queued by this run (for a dry run: that would be).
@@ -175,6 +176,7 @@ impl JobsQuery {
 
     /// The snapshot a quarter's run stored, by employee number; `unitCode`
     /// narrows it to a unit and its subtree.
+    #[graphql(complexity = "super::pagination::page_complexity(first, child_complexity)")]
     async fn quarterly_shortfalls(
         &self,
         ctx: &Context<'_>,
@@ -271,6 +273,11 @@ impl JobsMutation {
             },
             Outcome::Busy => QuarterlyRunResult {
                 outcome: "busy".into(),
+                run: None,
+                messages: Vec::new(),
+            },
+            Outcome::NobodyYet => QuarterlyRunResult {
+                outcome: "nobody_yet".into(),
                 run: None,
                 messages: Vec::new(),
             },

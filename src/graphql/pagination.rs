@@ -17,6 +17,13 @@ pub struct Counted {
     pub total_count: u64,
 }
 
+/// A page costs its children once per item it may hold, so that a query of
+/// many aliased pages is refused by the complexity limit.
+pub fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.unwrap_or(DEFAULT_PAGE_SIZE).clamp(1, MAX_PAGE_SIZE) as usize;
+    items.saturating_mul(child_complexity).max(1)
+}
+
 /// Checks `first`: a page holds 0 to 100 items. A larger request is refused
 /// rather than cut short, so that a client never mistakes a cut page for the end.
 pub fn page_size(first: Option<i32>) -> async_graphql::Result<u64> {

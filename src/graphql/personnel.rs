@@ -411,6 +411,7 @@ impl PersonnelQuery {
     }
 
     /// People in employee-number order, a page at a time (`first` at most 100).
+    #[graphql(complexity = "super::pagination::page_complexity(first, child_complexity)")]
     async fn people(
         &self,
         ctx: &Context<'_>,

@@ -13,7 +13,8 @@ use chrono::{Duration, NaiveDate, Utc};
 use entity::{Facet, SecurityCategory, job_run, person, quarterly_shortfall, unit};
 use minijinja::context;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 
 use super::{lease, quarter};
@@ -86,12 +87,24 @@ pub enum Outcome {
     Busy,
     /// The quarter has a completed run already.
     AlreadyDone { run: job_run::Model },
+    /// A scheduled run found nobody to evaluate (a database not loaded yet):
+    /// nothing is recorded, so the quarter runs once people are there.
+    NobodyYet,
 }
 
 pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome> {
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
     service::as_of_for(request.year, Some(as_of), request.today)?;
+    if !request.dry_run && as_of >= request.today {
+        return Err(Error::bad_input(
+            "quarter",
+            format!(
+                "{} Q{} ends on {as_of}: it can run from the day after (a dry run works any time)",
+                request.year, request.quarter
+            ),
+        ));
+    }
 
     let lease_name = format!("{JOB}:{}-Q{}", request.year, request.quarter);
     if !request.dry_run
@@ -112,6 +125,10 @@ async fn run_holding_lease(db: &DatabaseConnection, request: &RunRequest, as_of:
         && let Some(done) = completed_run(db, request.year, request.quarter).await?
     {
         return Ok(Outcome::AlreadyDone { run: done });
+    }
+
+    if request.trigger.once_per_quarter() && person::Entity::find().count(db).await? == 0 {
+        return Ok(Outcome::NobodyYet);
     }
 
     let started = start_run(db, request).await?;
@@ -188,8 +205,8 @@ async fn compute_and_queue(
     let counts = Counts {
         people: people.len(),
         lines: people.iter().map(|p| p.evaluation.lines.len()).sum(),
-        reminders: planned.iter().filter(|m| m.kind == "reminder").count(),
-        digests: planned.iter().filter(|m| m.kind == "digest").count(),
+        reminders: planned.iter().filter(|m| m.kind == "reminder" && m.new).count(),
+        digests: planned.iter().filter(|m| m.kind == "digest" && m.new).count(),
     };
     Ok((counts, planned))
 }

@@ -82,6 +82,7 @@ pub async fn run_last_quarter(db: &DatabaseConnection, schedule: &ScheduleConfig
             "scheduled run done"
         ),
         Ok(Outcome::Busy) => tracing::info!(job.name = quarterly::JOB, "another replica holds the lease"),
+        Ok(Outcome::NobodyYet) => tracing::info!(job.name = quarterly::JOB, "nobody to evaluate yet"),
         Ok(Outcome::AlreadyDone { run }) => {
             tracing::info!(job.name = quarterly::JOB, job.run = run.id, "quarter already done")
         }

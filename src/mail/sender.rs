@@ -157,6 +157,7 @@ impl Sender {
         let to = Mailbox::new(Some(message.recipient_name.clone()), address);
 
         Message::builder()
+            .message_id(None)
             .from(self.from.clone())
             .to(to)
             .subject(message.subject.clone())

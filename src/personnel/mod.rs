@@ -16,9 +16,15 @@ use crate::hours::Hours;
 use crate::text;
 use background::{EvidenceFact, Override, Verdict};
 
+/// Employee numbers are stored in upper case, half-width, as imports write
+/// them; lookups fold the same way, so `ｅ１０００５` finds `E10005`.
+pub fn employee_key(employee_no: &str) -> String {
+    crate::import::clean(employee_no).to_ascii_uppercase()
+}
+
 pub async fn find_person(db: &impl ConnectionTrait, employee_no: &str) -> Result<Option<person::Model>> {
     Ok(person::Entity::find()
-        .filter(person::Column::EmployeeNo.eq(employee_no.trim()))
+        .filter(person::Column::EmployeeNo.eq(employee_key(employee_no)))
         .one(db)
         .await?)
 }

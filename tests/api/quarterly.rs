@@ -29,7 +29,7 @@ fn request(quarter: u32, trigger: Trigger, holder: &str) -> RunRequest {
         dry_run: false,
         trigger,
         holder: holder.into(),
-        today: day(2026, 4, 1),
+        today: day(2027, 1, 2),
     }
 }
 
