@@ -22,6 +22,7 @@ pub mod report;
 pub mod rules;
 pub mod seed;
 pub mod server;
+pub mod shutdown;
 pub mod text;
 
 pub use error::{Error, Result};

@@ -10,6 +10,7 @@ use learnmap::jobs::quarterly::{self, Outcome, RunRequest, Trigger};
 use learnmap::jobs::scheduler::{self, ScheduleConfig};
 use learnmap::mail::{MailConfig, Sender};
 use learnmap::personnel::import::{Action, ImportOptions, ImportReport};
+use learnmap::shutdown::{self, Shutdown};
 use learnmap::{clock, db, graphql, personnel, seed, server};
 use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
@@ -423,12 +424,9 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
 
     let mail = cli.mail.config();
     Sender::new(mail.clone()).context("mail is misconfigured")?;
-    let _scheduler = if cli.schedule.scheduler {
-        let schedule = cli.schedule.config();
-        let scheduler = scheduler::start(db.clone(), schedule.clone(), mail.clone()).await?;
-        let (db, mail) = (db.clone(), mail.clone());
-        tokio::spawn(async move { scheduler::run_last_quarter(&db, &schedule, &mail, Trigger::CatchUp).await });
-        Some(scheduler)
+    let shutdown = Shutdown::new();
+    let scheduler = if cli.schedule.scheduler {
+        Some(start_scheduler(cli, &db, &mail, &shutdown).await?)
     } else {
         None
     };
@@ -445,7 +443,35 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         verifier,
         cli.http.clone(),
     );
-    server::serve(listener, app).await.context("server failed")
+    let served = server::serve(listener, app, shutdown.token().clone()).await;
+
+    if let Some(mut scheduler) = scheduler
+        && let Err(error) = scheduler.shutdown().await
+    {
+        tracing::warn!(error = %error, "scheduler did not stop cleanly");
+    }
+    if !shutdown.finish(shutdown::GRACE).await {
+        tracing::warn!(
+            grace_s = shutdown::GRACE.as_secs(),
+            "background work still running at exit"
+        );
+    }
+    served.context("server failed")
+}
+
+/// Starts the quarterly schedule and, in the background, the catch-up run.
+async fn start_scheduler(
+    cli: &Cli,
+    db: &DatabaseConnection,
+    mail: &MailConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<tokio_cron_scheduler::JobScheduler> {
+    let schedule = cli.schedule.config();
+    let scheduler = scheduler::start(db.clone(), schedule.clone(), mail.clone(), shutdown.clone()).await?;
+
+    let (db, mail, stop) = (db.clone(), mail.clone(), shutdown.token().clone());
+    shutdown.spawn(async move { scheduler::run_last_quarter(&db, &schedule, &mail, Trigger::CatchUp, &stop).await });
+    Ok(scheduler)
 }
 
 async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool) -> anyhow::Result<()> {

@@ -32,6 +32,7 @@ use axum::routing::get;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde::Deserialize;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::auth::{self, AuthError, Verifier};
@@ -325,10 +326,17 @@ fn error_response(error: crate::Error) -> Response {
     report_error(status, code, &message)
 }
 
-/// Serves the routes until Ctrl-C or SIGTERM, letting requests in flight finish.
-pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+/// Serves the routes until Ctrl-C, SIGTERM or `stop` is cancelled, letting
+/// requests in flight finish; a signal cancels `stop` for background work.
+pub async fn serve(listener: TcpListener, app: Router, stop: CancellationToken) -> std::io::Result<()> {
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown_signal() => stop.cancel(),
+                () = stop.cancelled() => {},
+            }
+            tracing::info!("shutting down");
+        })
         .await
 }
 
@@ -355,5 +363,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down");
 }

@@ -7,14 +7,14 @@
 //! message has an outbox key, so a rerun, a crash in the middle or a second
 //! replica queues nothing twice.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{Facet, SecurityCategory, job_run, person, quarterly_shortfall, unit};
 use minijinja::context;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use super::{lease, quarter};
@@ -168,76 +168,124 @@ struct Counts {
     digests: usize,
 }
 
+/// Evaluates agency by agency inside one transaction: each agency's snapshot
+/// rows and reminders are written before the next agency is loaded, so memory
+/// holds one agency at a time; digests follow from a compact note of who is
+/// behind. Either all of it lands or, on error or in a dry run, none.
 async fn compute_and_queue(
     db: &DatabaseConnection,
     request: &RunRequest,
     as_of: NaiveDate,
     run_id: i32,
 ) -> Result<(Counts, Vec<Planned>)> {
-    let units = evaluate_everyone(db, request.year, as_of).await?;
-    let people: Vec<&PersonCompliance> = units.iter().flat_map(|u| u.people.iter()).collect();
-    let messages = build_messages(db, &units, request, as_of).await?;
-
     let txn = db.begin().await?;
-    let mut planned = Vec::with_capacity(messages.len());
+    let suffix = format!(":{}:Q{}", request.year, request.quarter);
+    let mut progress = Progress::new(outbox::keys_ending_with(&txn, &suffix).await?);
     if !request.dry_run {
-        replace_snapshot(&txn, request, run_id, &people).await?;
+        delete_snapshot(&txn, request).await?;
     }
-    for message in messages {
-        let new = if request.dry_run {
-            true
-        } else {
-            outbox::queue(&txn, message.clone(), Utc::now()).await?
-        };
-        planned.push(Planned {
-            kind: message.kind,
-            recipient_no: message.recipient_no,
-            subject: message.rendered.subject,
-            new,
-        });
+
+    for agency in agencies(&txn).await? {
+        let unit = service::for_unit(&txn, &agency.code, request.year, as_of).await?;
+        if !request.dry_run {
+            insert_snapshot(&txn, request, run_id, &unit.people).await?;
+        }
+        let reminders = reminders(&unit, request, as_of)?;
+        progress.queue(&txn, reminders, request.dry_run).await?;
+        progress.note(&unit.people);
     }
+
+    let digests = digests(&txn, std::mem::take(&mut progress.behind), request, as_of).await?;
+    progress.queue(&txn, digests, request.dry_run).await?;
+
     if request.dry_run {
         txn.rollback().await?;
     } else {
         txn.commit().await?;
     }
-
-    let counts = Counts {
-        people: people.len(),
-        lines: people.iter().map(|p| p.evaluation.lines.len()).sum(),
-        reminders: planned.iter().filter(|m| m.kind == "reminder" && m.new).count(),
-        digests: planned.iter().filter(|m| m.kind == "digest" && m.new).count(),
-    };
-    Ok((counts, planned))
+    Ok((progress.counts, progress.planned))
 }
 
-/// Every agency's people, evaluated as of the quarter's last day.
-async fn evaluate_everyone(db: &DatabaseConnection, year: i32, as_of: NaiveDate) -> Result<Vec<UnitCompliance>> {
-    let agencies = unit::Entity::find()
+/// What a run has done so far.
+struct Progress {
+    counts: Counts,
+    planned: Vec<Planned>,
+    /// Outbox keys of this quarter queued before or during the run.
+    queued: HashSet<String>,
+    /// Who is behind, by supervisor id, for the digests.
+    behind: BTreeMap<i32, Vec<DigestRow>>,
+}
+
+impl Progress {
+    fn new(queued: HashSet<String>) -> Self {
+        Progress {
+            counts: Counts::default(),
+            planned: Vec::new(),
+            queued,
+            behind: BTreeMap::new(),
+        }
+    }
+
+    /// Plans the messages and, unless dry, queues them in a few statements.
+    async fn queue(&mut self, txn: &DatabaseTransaction, messages: Vec<NewMessage>, dry_run: bool) -> Result<()> {
+        for message in &messages {
+            let new = self.queued.insert(message.key.clone());
+            match (message.kind, new) {
+                ("reminder", true) => self.counts.reminders += 1,
+                ("digest", true) => self.counts.digests += 1,
+                _ => {}
+            }
+            self.planned.push(Planned {
+                kind: message.kind,
+                recipient_no: message.recipient_no.clone(),
+                subject: message.rendered.subject.clone(),
+                new,
+            });
+        }
+
+        if !dry_run {
+            outbox::queue_many(txn, messages, Utc::now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Counts an agency's people and keeps, of those behind, what a digest shows.
+    fn note(&mut self, people: &[PersonCompliance]) {
+        self.counts.people += people.len();
+        self.counts.lines += people.iter().map(|p| p.evaluation.lines.len()).sum::<usize>();
+        for p in people.iter().filter(|p| is_behind(p)) {
+            if let Some(supervisor) = p.person.supervisor_id {
+                self.behind.entry(supervisor).or_default().push(DigestRow::of(p));
+            }
+        }
+    }
+}
+
+/// The agencies (top-level units), in code order.
+async fn agencies(db: &impl ConnectionTrait) -> Result<Vec<unit::Model>> {
+    Ok(unit::Entity::find()
         .filter(unit::Column::ParentId.is_null())
         .order_by_asc(unit::Column::Code)
         .all(db)
-        .await?;
-    let mut evaluated = Vec::with_capacity(agencies.len());
-    for agency in agencies {
-        evaluated.push(service::for_unit(db, &agency.code, year, as_of).await?);
-    }
-    Ok(evaluated)
+        .await?)
 }
 
 /// A rerun of a quarter replaces its snapshot; other quarters stay.
-async fn replace_snapshot(
-    txn: &sea_orm::DatabaseTransaction,
-    request: &RunRequest,
-    run_id: i32,
-    people: &[&PersonCompliance],
-) -> Result<()> {
+async fn delete_snapshot(txn: &DatabaseTransaction, request: &RunRequest) -> Result<()> {
     quarterly_shortfall::Entity::delete_many()
         .filter(quarterly_shortfall::Column::Year.eq(request.year))
         .filter(quarterly_shortfall::Column::Quarter.eq(request.quarter as i32))
         .exec(txn)
         .await?;
+    Ok(())
+}
 
+async fn insert_snapshot(
+    txn: &DatabaseTransaction,
+    request: &RunRequest,
+    run_id: i32,
+    people: &[PersonCompliance],
+) -> Result<()> {
     let rows: Vec<quarterly_shortfall::ActiveModel> = people
         .iter()
         .flat_map(|p| {
@@ -301,37 +349,32 @@ fn is_behind(p: &PersonCompliance) -> bool {
     matches!(p.evaluation.status, Status::Behind | Status::NonCompliant)
 }
 
-async fn build_messages(
-    db: &DatabaseConnection,
-    units: &[UnitCompliance],
+/// A reminder for everyone in the unit who owes hours and has not left.
+fn reminders(unit: &UnitCompliance, request: &RunRequest, as_of: NaiveDate) -> Result<Vec<NewMessage>> {
+    unit.people
+        .iter()
+        .filter(|p| owes(p) && !has_left(&p.person, request.today))
+        .map(|p| reminder(unit, p, request, as_of))
+        .collect()
+}
+
+/// A digest for each supervisor, still employed, with someone behind.
+async fn digests(
+    db: &impl ConnectionTrait,
+    behind: BTreeMap<i32, Vec<DigestRow>>,
     request: &RunRequest,
     as_of: NaiveDate,
 ) -> Result<Vec<NewMessage>> {
-    let mut messages = Vec::new();
-    for unit in units {
-        for p in unit
-            .people
-            .iter()
-            .filter(|p| owes(p) && !has_left(&p.person, request.today))
-        {
-            messages.push(reminder(unit, p, request, as_of)?);
-        }
-    }
-
-    let mut behind_by_supervisor: BTreeMap<i32, Vec<&PersonCompliance>> = BTreeMap::new();
-    for p in units.iter().flat_map(|u| u.people.iter()).filter(|p| is_behind(p)) {
-        if let Some(supervisor) = p.person.supervisor_id {
-            behind_by_supervisor.entry(supervisor).or_default().push(p);
-        }
-    }
     let supervisors: HashMap<i32, person::Model> = person::Entity::find()
-        .filter(person::Column::Id.is_in(behind_by_supervisor.keys().copied().collect::<Vec<_>>()))
+        .filter(person::Column::Id.is_in(behind.keys().copied().collect::<Vec<_>>()))
         .all(db)
         .await?
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    for (supervisor_id, reports) in behind_by_supervisor {
+
+    let mut messages = Vec::with_capacity(behind.len());
+    for (supervisor_id, reports) in behind {
         let Some(supervisor) = supervisors.get(&supervisor_id).filter(|s| !has_left(s, request.today)) else {
             continue;
         };
@@ -396,44 +439,54 @@ fn reminder(unit: &UnitCompliance, p: &PersonCompliance, request: &RunRequest, a
     })
 }
 
+/// One person behind, as a supervisor's digest lists them.
+#[derive(Debug, Clone, serde::Serialize)]
+struct DigestRow {
+    name: String,
+    employee_no: String,
+    shortfall: String,
+    behind_labels_zh: String,
+    behind_labels_en: String,
+}
+
+impl DigestRow {
+    fn of(p: &PersonCompliance) -> Self {
+        let behind: Vec<(String, String)> = p
+            .evaluation
+            .lines
+            .iter()
+            .filter(|l| l.behind)
+            .map(|l| {
+                label(
+                    l.requirement.facet,
+                    l.requirement.security_category,
+                    &l.requirement.levels,
+                )
+            })
+            .collect();
+        let shortfall: Hours = p.evaluation.lines.iter().map(|l| l.shortfall).sum();
+        DigestRow {
+            name: p.person.name.clone(),
+            employee_no: p.person.employee_no.clone(),
+            shortfall: shortfall.to_string(),
+            behind_labels_zh: behind.iter().map(|b| b.0.as_str()).collect::<Vec<_>>().join("、"),
+            behind_labels_en: behind.iter().map(|b| b.1.as_str()).collect::<Vec<_>>().join(", "),
+        }
+    }
+}
+
 fn digest(
     supervisor: &person::Model,
-    reports: &[&PersonCompliance],
+    reports: &[DigestRow],
     request: &RunRequest,
     as_of: NaiveDate,
 ) -> Result<NewMessage> {
-    let rows: Vec<_> = reports
-        .iter()
-        .map(|p| {
-            let behind: Vec<(String, String)> = p
-                .evaluation
-                .lines
-                .iter()
-                .filter(|l| l.behind)
-                .map(|l| {
-                    label(
-                        l.requirement.facet,
-                        l.requirement.security_category,
-                        &l.requirement.levels,
-                    )
-                })
-                .collect();
-            let shortfall: Hours = p.evaluation.lines.iter().map(|l| l.shortfall).sum();
-            context! {
-                name => p.person.name.clone(), employee_no => p.person.employee_no.clone(),
-                shortfall => shortfall.to_string(),
-                behind_labels_zh => behind.iter().map(|b| b.0.clone()).collect::<Vec<_>>().join("、"),
-                behind_labels_en => behind.iter().map(|b| b.1.clone()).collect::<Vec<_>>().join(", "),
-            }
-        })
-        .collect();
-
     let rendered = templates::render(
         "digest",
         &supervisor.language,
         context! {
             name => supervisor.name.clone(), year => request.year, quarter => request.quarter,
-            as_of => as_of.to_string(), deadline => format!("{}-12-31", request.year), reports => rows,
+            as_of => as_of.to_string(), deadline => format!("{}-12-31", request.year), reports,
         },
     )?;
     Ok(NewMessage {

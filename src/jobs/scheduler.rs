@@ -7,11 +7,13 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use sea_orm::DatabaseConnection;
 use tokio_cron_scheduler::{Job, JobScheduler};
+use tokio_util::sync::CancellationToken;
 
 use super::quarter;
 use super::quarterly::{self, Outcome, RunRequest, Trigger};
 use crate::error::{Error, Result};
 use crate::mail::{MailConfig, Sender};
+use crate::shutdown::Shutdown;
 
 /// When the quarterly job runs.
 #[derive(Debug, Clone)]
@@ -39,16 +41,25 @@ pub fn timezone(name: &str) -> Result<Tz> {
     Tz::from_str(name).map_err(|_| Error::bad_input("LEARNMAP_TIMEZONE", format!("\"{name}\" is not a time zone")))
 }
 
-/// Starts the scheduler; the returned handle keeps it running.
-pub async fn start(db: DatabaseConnection, schedule: ScheduleConfig, mail: MailConfig) -> Result<JobScheduler> {
+/// Starts the scheduler; the returned handle keeps it running. Each run is
+/// tracked by `shutdown`, so a stopping process lets it finish.
+pub async fn start(
+    db: DatabaseConnection,
+    schedule: ScheduleConfig,
+    mail: MailConfig,
+    shutdown: Shutdown,
+) -> Result<JobScheduler> {
     let tz = timezone(&schedule.timezone)?;
     let scheduler = JobScheduler::new().await.map_err(scheduler_error)?;
 
     let cron = schedule.quarterly_cron.clone();
     let job = Job::new_async_tz(cron.as_str(), tz, move |_id, _lock| {
-        let (db, schedule, mail) = (db.clone(), schedule.clone(), mail.clone());
+        let (db, schedule, mail, shutdown) = (db.clone(), schedule.clone(), mail.clone(), shutdown.clone());
         Box::pin(async move {
-            run_last_quarter(&db, &schedule, &mail, Trigger::Schedule).await;
+            let stop = shutdown.token().clone();
+            shutdown
+                .track(run_last_quarter(&db, &schedule, &mail, Trigger::Schedule, &stop))
+                .await;
         })
     })
     .map_err(scheduler_error)?;
@@ -59,8 +70,18 @@ pub async fn start(db: DatabaseConnection, schedule: ScheduleConfig, mail: MailC
 
 /// Runs the quarter that ended last (in the configured zone) unless it has a
 /// completed run, then sends what was queued. Failures are logged, never fatal:
-/// the next start or schedule tries again.
-pub async fn run_last_quarter(db: &DatabaseConnection, schedule: &ScheduleConfig, mail: &MailConfig, trigger: Trigger) {
+/// the next start or schedule tries again. Once `stop` is cancelled nothing
+/// new starts, and sending stops after the messages in flight.
+pub async fn run_last_quarter(
+    db: &DatabaseConnection,
+    schedule: &ScheduleConfig,
+    mail: &MailConfig,
+    trigger: Trigger,
+    stop: &CancellationToken,
+) {
+    if stop.is_cancelled() {
+        return;
+    }
     let started = std::time::Instant::now();
     let Ok(tz) = timezone(&schedule.timezone) else { return };
     let today = Utc::now().with_timezone(&tz).date_naive();
@@ -91,7 +112,7 @@ pub async fn run_last_quarter(db: &DatabaseConnection, schedule: &ScheduleConfig
 
     match Sender::new(mail.clone()) {
         Ok(sender) => {
-            if let Err(error) = sender.drain(db).await {
+            if let Err(error) = sender.drain_until(db, stop).await {
                 tracing::error!(error = %error, "sending mail failed");
             }
         }

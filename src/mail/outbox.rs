@@ -1,9 +1,13 @@
 //! The outbox table: queuing a message once, and claiming messages to send.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+};
 
 use super::templates::Rendered;
 use crate::error::Result;
@@ -27,7 +31,48 @@ pub struct NewMessage {
 
 /// Queues a message unless its key is queued already; true when added.
 pub async fn queue(db: &impl ConnectionTrait, message: NewMessage, now: DateTime<Utc>) -> Result<bool> {
-    let model = outbox::ActiveModel {
+    let inserted = outbox::Entity::insert(pending(message, now))
+        .on_conflict(OnConflict::column(outbox::Column::Key).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted > 0)
+}
+
+/// Rows per insert: 15 columns each keeps a chunk far below PostgreSQL's
+/// 65,535 bind parameters, and a few hundred bodies in memory at once.
+const QUEUE_CHUNK: usize = 200;
+
+/// Queues many messages in a few statements; a key queued before keeps its
+/// first message. Returns how many rows were added.
+pub async fn queue_many(db: &impl ConnectionTrait, messages: Vec<NewMessage>, now: DateTime<Utc>) -> Result<u64> {
+    let mut added = 0;
+    let mut rows = messages.into_iter().map(|m| pending(m, now)).peekable();
+
+    while rows.peek().is_some() {
+        let chunk: Vec<outbox::ActiveModel> = rows.by_ref().take(QUEUE_CHUNK).collect();
+        added += outbox::Entity::insert_many(chunk)
+            .on_conflict(OnConflict::column(outbox::Column::Key).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(added)
+}
+
+/// The keys queued so far whose key ends with `suffix` (such as `:2026:Q1`),
+/// so that a run can tell which of its messages are new before queuing them.
+pub async fn keys_ending_with(db: &impl ConnectionTrait, suffix: &str) -> Result<HashSet<String>> {
+    let keys = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Key)
+        .filter(outbox::Column::Key.like(format!("%{suffix}")))
+        .into_tuple::<String>()
+        .all(db)
+        .await?;
+    Ok(keys.into_iter().filter(|k| k.ends_with(suffix)).collect())
+}
+
+fn pending(message: NewMessage, now: DateTime<Utc>) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         key: Set(message.key),
         kind: Set(message.kind.to_string()),
         recipient_no: Set(message.recipient_no),
@@ -44,12 +89,7 @@ pub async fn queue(db: &impl ConnectionTrait, message: NewMessage, now: DateTime
         created_at: Set(now),
         sent_at: Set(None),
         ..Default::default()
-    };
-    let inserted = outbox::Entity::insert(model)
-        .on_conflict(OnConflict::column(outbox::Column::Key).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted > 0)
+    }
 }
 
 fn due(now: DateTime<Utc>, stale_after: Duration) -> sea_orm::sea_query::SimpleExpr {
@@ -61,48 +101,70 @@ fn due(now: DateTime<Utc>, stale_after: Duration) -> sea_orm::sea_query::SimpleE
             .and(outbox::Column::ClaimedAt.lt(now - stale_after)))
 }
 
-/// The messages due now: pending ones whose time has come, and ones left
-/// `sending` longer than `stale_after` by a sender that stopped.
-pub async fn due_ids(db: &impl ConnectionTrait, now: DateTime<Utc>, stale_after: Duration) -> Result<Vec<i32>> {
-    Ok(outbox::Entity::find()
-        .select_only()
-        .column(outbox::Column::Id)
-        .filter(due(now, stale_after))
-        .order_by_asc(outbox::Column::Id)
-        .into_tuple::<i32>()
-        .all(db)
-        .await?)
-}
-
-/// Claims a message that is still due, marking it `sending`. The conditional
-/// update makes the claim safe against another sender claiming it at once.
-pub async fn claim(
+/// Claims up to `limit` messages that are due now and have an id above
+/// `after`, in id order, marking them `sending`; returns the claimed rows.
+///
+/// Due means pending and its time has come, or left `sending` longer than
+/// `stale_after` by a sender that stopped. The update repeats the due
+/// condition, so of two senders claiming at once each message goes to one:
+/// PostgreSQL re-checks the condition on a row another transaction just
+/// changed, and SQLite runs one writer at a time.
+pub async fn claim_batch(
     db: &impl ConnectionTrait,
-    id: i32,
+    after: i32,
+    limit: u64,
     now: DateTime<Utc>,
     stale_after: Duration,
-) -> Result<Option<outbox::Model>> {
-    let claimed = outbox::Entity::update_many()
+) -> Result<Vec<outbox::Model>> {
+    let candidates = outbox::Entity::find()
+        .select_only()
+        .column(outbox::Column::Id)
+        .filter(outbox::Column::Id.gt(after))
+        .filter(due(now, stale_after))
+        .order_by_asc(outbox::Column::Id)
+        .limit(limit)
+        .into_query();
+
+    let mut claimed = outbox::Entity::update_many()
         .col_expr(outbox::Column::Status, Expr::value(SENDING))
         .col_expr(outbox::Column::ClaimedAt, Expr::value(now))
-        .filter(outbox::Column::Id.eq(id))
+        .filter(outbox::Column::Id.in_subquery(candidates))
         .filter(due(now, stale_after))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    if claimed.rows_affected != 1 {
-        return Ok(None);
-    }
-    Ok(outbox::Entity::find_by_id(id).one(db).await?)
+    claimed.sort_by_key(|m| m.id);
+    Ok(claimed)
 }
 
-pub async fn mark_sent(db: &impl ConnectionTrait, message: outbox::Model, now: DateTime<Utc>) -> Result<()> {
-    let attempts = message.attempts + 1;
-    let mut model: outbox::ActiveModel = message.into();
-    model.status = Set(SENT.to_string());
-    model.attempts = Set(attempts);
-    model.sent_at = Set(Some(now));
-    model.last_error = Set(None);
-    model.update(db).await?;
+/// Marks delivered messages sent, one statement for the lot.
+pub async fn mark_sent(db: &impl ConnectionTrait, ids: &[i32], now: DateTime<Utc>) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(SENT))
+        .col_expr(outbox::Column::Attempts, Expr::col(outbox::Column::Attempts).add(1))
+        .col_expr(outbox::Column::SentAt, Expr::value(Some(now)))
+        .col_expr(outbox::Column::LastError, Expr::value(Option::<String>::None))
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives claimed messages back untouched (a sender stopping before it tried
+/// them): pending again at once, with no attempt counted.
+pub async fn release(db: &impl ConnectionTrait, ids: &[i32]) -> Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::Status, Expr::value(PENDING))
+        .col_expr(outbox::Column::ClaimedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(outbox::Column::Id.is_in(ids.iter().copied()))
+        .filter(outbox::Column::Status.eq(SENDING))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

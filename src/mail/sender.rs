@@ -6,15 +6,20 @@ use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use entity::outbox;
+use futures_util::stream::{self, StreamExt};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
 
 use super::outbox as queue;
 use crate::error::{Error, Result};
 
+/// Messages claimed per statement: one round trip claims them and one marks
+/// them sent, instead of three per message.
+const CLAIM_BATCH: u64 = 100;
 /// How mail leaves the system.
 #[derive(Debug, Clone)]
 pub struct MailConfig {
@@ -31,6 +36,8 @@ pub struct MailConfig {
     /// A message claimed longer ago than this, by a sender that then stopped,
     /// is sent again.
     pub stale_after: Duration,
+    /// Deliveries in flight at once; the SMTP pool holds as many connections.
+    pub parallel: usize,
 }
 
 impl Default for MailConfig {
@@ -42,6 +49,7 @@ impl Default for MailConfig {
             retry_base: Duration::seconds(60),
             max_attempts: 5,
             stale_after: Duration::minutes(10),
+            parallel: 4,
         }
     }
 }
@@ -81,7 +89,7 @@ impl Sender {
             .parse()
             .map_err(|e| Error::bad_input("LEARNMAP_MAIL_FROM", format!("is not a mailbox: {e}")))?;
         let transport = match &config.smtp_url {
-            Some(url) => Transport::Smtp(smtp_transport(url)?),
+            Some(url) => Transport::Smtp(smtp_transport(url, config.parallel.max(1))?),
             None => Transport::Files(config.outbox_dir.clone()),
         };
         Ok(Sender {
@@ -93,21 +101,84 @@ impl Sender {
 
     /// Sends every message due now, once each; returns what happened.
     pub async fn drain(&self, db: &DatabaseConnection) -> Result<SendReport> {
-        let now = Utc::now();
-        let mut report = SendReport::default();
+        self.drain_until(db, &CancellationToken::new()).await
+    }
 
-        for id in queue::due_ids(db, now, self.config.stale_after).await? {
-            let Some(message) = queue::claim(db, id, Utc::now(), self.config.stale_after).await? else {
-                continue;
-            };
-            match self.deliver(&message).await {
-                Ok(()) => {
-                    queue::mark_sent(db, message, Utc::now()).await?;
-                    report.sent += 1;
+    /// Like [`Sender::drain`], but stops early once `stop` is cancelled: the
+    /// messages being delivered at that moment finish and are recorded, the
+    /// claimed ones not yet tried go back to pending, and the rest wait for
+    /// the next drain. So a shutdown neither cuts a message off halfway nor
+    /// leaves one claimed for `stale_after` (which would mean a duplicate
+    /// risk later).
+    pub async fn drain_until(&self, db: &DatabaseConnection, stop: &CancellationToken) -> Result<SendReport> {
+        let mut report = SendReport::default();
+        let mut after = 0;
+
+        while !stop.is_cancelled() {
+            let batch = queue::claim_batch(db, after, CLAIM_BATCH, Utc::now(), self.config.stale_after).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+
+            let (tried, untried) = self.deliver_batch(batch, stop).await;
+            queue::release(db, &untried).await?;
+            self.record(db, tried, &mut report).await?;
+        }
+
+        tracing::info!(
+            mail.sent = report.sent,
+            mail.retried = report.retried,
+            mail.failed = report.failed,
+            mail.stopped = stop.is_cancelled(),
+            "outbox drained"
+        );
+        Ok(report)
+    }
+
+    /// Delivers a claimed batch a few at a time over the pool. A message not
+    /// yet started when `stop` is cancelled is returned untried.
+    async fn deliver_batch(
+        &self,
+        batch: Vec<outbox::Model>,
+        stop: &CancellationToken,
+    ) -> (Vec<(outbox::Model, std::result::Result<(), Failure>)>, Vec<i32>) {
+        let results: Vec<_> = stream::iter(batch)
+            .map(|message| async move {
+                if stop.is_cancelled() {
+                    return Err(message.id);
                 }
+                let outcome = self.deliver(&message).await;
+                Ok((message, outcome))
+            })
+            .buffer_unordered(self.config.parallel.max(1))
+            .collect()
+            .await;
+
+        let mut tried = Vec::with_capacity(results.len());
+        let mut untried = Vec::new();
+        for result in results {
+            match result {
+                Ok(done) => tried.push(done),
+                Err(id) => untried.push(id),
+            }
+        }
+        (tried, untried)
+    }
+
+    /// Marks the delivered messages sent in one statement and each failure on
+    /// its own (failures are few).
+    async fn record(
+        &self,
+        db: &DatabaseConnection,
+        tried: Vec<(outbox::Model, std::result::Result<(), Failure>)>,
+        report: &mut SendReport,
+    ) -> Result<()> {
+        let mut sent = Vec::with_capacity(tried.len());
+        for (message, outcome) in tried {
+            match outcome {
+                Ok(()) => sent.push(message.id),
                 Err(failure) => {
                     let retry_at = self.retry_at(&message, &failure);
-                    tracing::warn!(outbox.id = id, outbox.attempt = message.attempts + 1, retry = retry_at.is_some(), error = %failure.message, "mail not delivered");
+                    tracing::warn!(outbox.id = message.id, outbox.attempt = message.attempts + 1, retry = retry_at.is_some(), error = %failure.message, "mail not delivered");
                     report.retried += usize::from(retry_at.is_some());
                     report.failed += usize::from(retry_at.is_none());
                     queue::mark_attempt_failed(db, message, failure.message, retry_at).await?;
@@ -115,13 +186,9 @@ impl Sender {
             }
         }
 
-        tracing::info!(
-            mail.sent = report.sent,
-            mail.retried = report.retried,
-            mail.failed = report.failed,
-            "outbox drained"
-        );
-        Ok(report)
+        queue::mark_sent(db, &sent, Utc::now()).await?;
+        report.sent += sent.len();
+        Ok(())
     }
 
     /// Exponential backoff for temporary failures, within the attempt limit.
@@ -170,7 +237,7 @@ impl Sender {
 }
 
 /// Plain SMTP (no TLS), as an internal relay or a mail catcher speaks it.
-fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+fn smtp_transport(url: &str, connections: usize) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
     let bad = |reason: &str| Error::bad_input("SMTP_URL", reason.to_string());
     let parsed = url::Url::parse(url).map_err(|_| bad("is not a URL such as smtp://mail.example.org:25"))?;
     if parsed.scheme() != "smtp" {
@@ -181,7 +248,11 @@ fn smtp_transport(url: &str) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(parsed.port().unwrap_or(25))
         .timeout(Some(StdDuration::from_secs(15)))
-        .pool_config(PoolConfig::new().max_size(4).idle_timeout(StdDuration::from_secs(30)));
+        .pool_config(
+            PoolConfig::new()
+                .max_size(connections as u32)
+                .idle_timeout(StdDuration::from_secs(30)),
+        );
     if !parsed.username().is_empty() {
         let password = parsed.password().unwrap_or_default();
         builder = builder.credentials(Credentials::new(parsed.username().to_string(), password.to_string()));

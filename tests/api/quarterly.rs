@@ -8,6 +8,7 @@ use learnmap::jobs::scheduler::{self, ScheduleConfig};
 use learnmap::mail::{MailConfig, Sender};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::json;
+use tokio_util::sync::CancellationToken;
 
 use crate::db_test;
 use crate::fixtures::{completed, day, scenario};
@@ -124,6 +125,54 @@ db_test! {
 }
 
 db_test! {
+    async fn a_shutdown_lets_the_message_in_flight_finish(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+        server.delay_replies(std::time::Duration::from_millis(400));
+        let sender = Sender::new(MailConfig { parallel: 1, ..mail_to(&server) }).expect("sender");
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+
+        let stop = CancellationToken::new();
+        let (report, ()) = tokio::join!(sender.drain_until(&app.db, &stop), async {
+            while server.arrived() == 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+            stop.cancel();
+        });
+
+        let report = report.expect("drain");
+        assert_eq!((report.sent, report.retried, report.failed), (1, 0, 0));
+        assert_eq!(server.received().len(), 1, "the message in flight was delivered");
+        let rows = outbox::Entity::find().all(&app.db).await.expect("outbox");
+        let status = |s: &str| rows.iter().filter(|m| m.status == s).count();
+        assert_eq!((status("sent"), status("pending"), status("sending")), (1, 3, 0));
+        assert!(rows.iter().filter(|m| m.status == "pending").all(|m| m.attempts == 0 && m.claimed_at.is_none()), "{rows:#?}");
+
+        server.delay_replies(std::time::Duration::ZERO);
+        let rest = sender.drain(&app.db).await.expect("next drain");
+        assert_eq!(rest.sent, 3);
+        assert_eq!(server.received().len(), 4);
+    }
+}
+
+db_test! {
+    async fn a_drain_stopped_before_it_starts_claims_nothing(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let report = Sender::new(mail_to(&server)).expect("sender").drain_until(&app.db, &stop).await.expect("drain");
+
+        assert_eq!(report.sent, 0);
+        assert_eq!(server.arrived(), 0);
+        let pending = outbox::Entity::find().filter(outbox::Column::Status.eq("pending")).count(&app.db).await.expect("count");
+        assert_eq!(pending, 4);
+    }
+}
+
+db_test! {
     async fn two_schedulers_run_the_quarter_once(app) {
         scenario(&app).await;
 
@@ -151,8 +200,9 @@ db_test! {
         let tz = scheduler::timezone("Asia/Taipei").expect("zone");
         let (year, quarter) = learnmap::jobs::quarter::last_ended(Utc::now().with_timezone(&tz).date_naive());
 
-        scheduler::run_last_quarter(&app.db, &schedule, &mail_to(&server), Trigger::CatchUp).await;
-        scheduler::run_last_quarter(&app.db, &schedule, &mail_to(&server), Trigger::CatchUp).await;
+        let stop = CancellationToken::new();
+        scheduler::run_last_quarter(&app.db, &schedule, &mail_to(&server), Trigger::CatchUp, &stop).await;
+        scheduler::run_last_quarter(&app.db, &schedule, &mail_to(&server), Trigger::CatchUp, &stop).await;
 
         let runs = job_run::Entity::find().all(&app.db).await.expect("runs");
         assert_eq!(runs.len(), 1, "{runs:?}");

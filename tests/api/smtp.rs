@@ -27,6 +27,10 @@ struct State {
     received: Vec<Received>,
     fail_next: usize,
     rejected: Vec<String>,
+    /// Messages whose data has arrived, whatever the reply.
+    arrived: usize,
+    /// How long the reply to a message's data is held back.
+    delay: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -62,6 +66,17 @@ impl SmtpServer {
 
     pub fn fail_next(&self, count: usize) {
         self.state.lock().expect("state").fail_next = count;
+    }
+
+    /// Holds back the reply to each message by `delay`, so that a test can
+    /// act while a delivery is in flight.
+    pub fn delay_replies(&self, delay: std::time::Duration) {
+        self.state.lock().expect("state").delay = delay;
+    }
+
+    /// How many messages have arrived so far, replied to or not.
+    pub fn arrived(&self) -> usize {
+        self.state.lock().expect("state").arrived
     }
 
     pub fn reject(&self, address: &str) {
@@ -105,6 +120,13 @@ impl Handler for Recorder {
     }
 
     fn data_end(&mut self) -> Response {
+        let delay = {
+            let mut state = self.state.lock().expect("state");
+            state.arrived += 1;
+            state.delay
+        };
+        std::thread::sleep(delay);
+
         let mut state = self.state.lock().expect("state");
         let to = std::mem::take(&mut self.to);
         if state.fail_next > 0 {
