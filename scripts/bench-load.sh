@@ -52,16 +52,20 @@ hwm() { awk '/VmHWM/ { print $2 }' "/proc/$1/status"; }
 floor
 floor
 
-# The quarterly job, end to end, in its own process: /usr/bin/time for peak RSS.
+# The quarterly job in its own process: evaluate, snapshot and queue every
+# message (--queue-only), then `mail send` writes them out as .eml files.
+# /usr/bin/time gives each process's peak RSS.
 "$BIN" migrate > /dev/null
 for i in 1 2; do
   sql "DELETE FROM outbox" > /dev/null
   rm -rf "$WORK/outbox"; mkdir -p "$WORK/outbox"
   t0=$(now)
-  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" jobs run quarterly --year 2026 --quarter 1 > "$WORK/job.out"
+  /usr/bin/time -f "%M" -o "$WORK/rss" "$BIN" jobs run quarterly --year 2026 --quarter 1 --queue-only > "$WORK/job.out"
   t1=$(now)
+  /usr/bin/time -f "%M" -o "$WORK/rss-mail" "$BIN" mail send > "$WORK/mail.out"
+  t2=$(now)
   emails=$(find "$WORK/outbox" -name '*.eml' | wc -l)
-  echo "RESULT quarterly_run=$i quarterly_ms=$(ms "$t0" "$t1") quarterly_peak_rss_kb=$(cat "$WORK/rss") emails=$emails $(tail -2 "$WORK/job.out" | tr '\n' ' ')"
+  echo "RESULT quarterly_run=$i quarterly_queue_ms=$(ms "$t0" "$t1") quarterly_peak_rss_kb=$(cat "$WORK/rss") mail_send_ms=$(ms "$t1" "$t2") mail_peak_rss_kb=$(cat "$WORK/rss-mail") emails=$emails $(tail -1 "$WORK/job.out") / $(cat "$WORK/mail.out")"
 done
 floor
 

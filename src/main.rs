@@ -200,6 +200,10 @@ enum RunnableJob {
         /// Show what would be sent; write and send nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Queue the messages but leave sending to `learnmap mail send` or
+        /// the server's next scheduled drain (to look at the outbox first).
+        #[arg(long, conflicts_with = "dry_run")]
+        queue_only: bool,
     },
 }
 
@@ -232,20 +236,22 @@ async fn main() -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(&cli).await,
         Command::Jobs {
-            job: JobCommand::Run {
-                job: RunnableJob::Quarterly { year, quarter, dry_run },
-            },
-        } => run_quarterly(&cli, year, quarter, dry_run).await,
+            job:
+                JobCommand::Run {
+                    job:
+                        RunnableJob::Quarterly {
+                            year,
+                            quarter,
+                            dry_run,
+                            queue_only,
+                        },
+                },
+        } => run_quarterly(&cli, year, quarter, dry_run, !dry_run && !queue_only).await,
         Command::Mail {
             action: MailCommand::Send,
         } => {
             let db = open(&cli.database_url).await?;
-            let report = Sender::new(cli.mail.config())?.drain(&db).await?;
-            println!(
-                "{} sent, {} to retry, {} failed",
-                report.sent, report.retried, report.failed
-            );
-            Ok(())
+            send_mail(&cli, &db, "").await
         }
         Command::Migrate => {
             open(&cli.database_url).await?;
@@ -474,8 +480,19 @@ async fn start_scheduler(
     Ok(scheduler)
 }
 
-async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool) -> anyhow::Result<()> {
+/// Drains the outbox and prints what happened after `prefix`.
+async fn send_mail(cli: &Cli, db: &DatabaseConnection, prefix: &str) -> anyhow::Result<()> {
+    let report = Sender::new(cli.mail.config())?.drain(db).await?;
+    println!(
+        "{prefix}{} sent, {} to retry, {} failed",
+        report.sent, report.retried, report.failed
+    );
+    Ok(())
+}
+
+async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: bool) -> anyhow::Result<()> {
     let db = open_seeded(&cli.database_url).await?;
+    let started = std::time::Instant::now();
     let tz = scheduler::timezone(&cli.schedule.timezone)?;
     let today = chrono::Utc::now().with_timezone(&tz).date_naive();
     let request = RunRequest {
@@ -494,12 +511,13 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool) -> any
                 println!("{} to {}: {}{note}", m.kind, m.recipient_no, m.subject);
             }
             println!(
-                "run {}: {} people, {} lines, {} reminders, {} digests{}",
+                "run {}: {} people, {} lines, {} reminders, {} digests in {:.1} s{}",
                 run.id,
                 run.people,
                 run.lines,
                 run.reminders,
                 run.digests,
+                started.elapsed().as_secs_f64(),
                 if dry_run {
                     " (dry run: nothing written or sent)"
                 } else {
@@ -511,12 +529,8 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool) -> any
         Outcome::AlreadyDone { run } => println!("quarter already done by run {}", run.id),
         Outcome::NobodyYet => println!("no people loaded yet: nothing to do"),
     }
-    if !dry_run {
-        let report = Sender::new(cli.mail.config())?.drain(&db).await?;
-        println!(
-            "mail: {} sent, {} to retry, {} failed",
-            report.sent, report.retried, report.failed
-        );
+    if send {
+        send_mail(cli, &db, "mail: ").await?;
     }
     Ok(())
 }

@@ -138,6 +138,36 @@ fn parse_security_level(code: &str) -> Option<SecurityLevel> {
     }
 }
 
+/// Requirements that apply to the same people for the same hours as an
+/// earlier one in the list. Two such lines would be two shortfalls for one
+/// obligation (or, with different hours, leave it unclear which one holds),
+/// so a rule set names each scope once.
+pub(crate) fn repeated(requirements: &[Requirement]) -> Vec<FieldError> {
+    let scope = |r: &Requirement| {
+        (
+            r.role,
+            r.facet,
+            r.technical_background,
+            r.levels.clone(),
+            r.security_category,
+            r.agency_levels.clone(),
+        )
+    };
+    let mut errors = Vec::new();
+    for (index, requirement) in requirements.iter().enumerate() {
+        if let Some(first) = requirements[..index]
+            .iter()
+            .position(|r| scope(r) == scope(requirement))
+        {
+            errors.push(FieldError::new(
+                format!("requirements[{index}]"),
+                format!("applies to the same people and courses as requirements[{first}]: merge them into one"),
+            ));
+        }
+    }
+    errors
+}
+
 /// The compliance years an admin may set rules for.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
@@ -167,6 +197,7 @@ pub async fn replace(
             ..e
         }));
     }
+    errors.extend(repeated(requirements));
     if !errors.is_empty() {
         return Err(Error::BadInput(errors));
     }
@@ -181,4 +212,47 @@ pub async fn replace(
     txn.commit().await?;
 
     require_in_force(db, year).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(role: Option<Role>, hours: i64) -> Requirement {
+        Requirement {
+            role,
+            facet: Facet::Policy,
+            technical_background: None,
+            levels: vec![],
+            security_category: None,
+            agency_levels: vec![],
+            window_years: 1,
+            hours: Hours::from_centihours(hours * 100),
+        }
+    }
+
+    #[test]
+    fn a_scope_named_twice_is_refused_at_its_second_place() {
+        let list = [
+            policy(Some(Role::ItStaff), 3),
+            policy(Some(Role::ItSupervisor), 3),
+            policy(Some(Role::ItStaff), 4),
+        ];
+
+        let errors = repeated(&list);
+
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "requirements[2]");
+        assert!(errors[0].reason.contains("requirements[0]"), "{}", errors[0].reason);
+    }
+
+    #[test]
+    fn different_levels_are_different_scopes() {
+        let mut b = policy(Some(Role::ItStaff), 3);
+        b.levels = vec![Level::B];
+        let mut c = b.clone();
+        c.levels = vec![Level::C];
+
+        assert!(repeated(&[b, c]).is_empty());
+    }
 }

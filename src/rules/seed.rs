@@ -172,6 +172,10 @@ mod tests {
         let reqs: Vec<Requirement> = set.requirement.iter().map(Requirement::from).collect();
         assert_eq!(set.year, 2026);
         assert!(reqs.iter().all(|r| validate(r).is_empty()));
+        assert!(
+            crate::rules::repeated(&reqs).is_empty(),
+            "an admin can submit the seed set as it is"
+        );
 
         let hours = |role: Option<Role>, facet: Facet, bg: Option<bool>| -> Vec<String> {
             reqs.iter()

@@ -265,3 +265,55 @@ fn prints_the_committed_schema() {
         "print-schema differs from schema.graphql"
     );
 }
+
+#[test]
+fn runs_the_quarter_then_sends_what_it_queued() {
+    let db = Db::new();
+    for kind in ["units", "people", "evidence", "completions"] {
+        db.import(kind, &example(&format!("{kind}.csv")), false);
+    }
+    let outbox = db.dir.path().join("outbox");
+    let outbox_dir = outbox.to_str().expect("utf-8 path");
+    let eml_files = || std::fs::read_dir(&outbox).map_or(0, |d| d.count());
+
+    let queued = db.run(&[
+        "jobs",
+        "run",
+        "quarterly",
+        "--year",
+        "2026",
+        "--quarter",
+        "1",
+        "--queue-only",
+    ]);
+    assert!(queued.status.success(), "{}", text(&queued.stderr));
+    let summary = text(&queued.stdout);
+    assert!(summary.contains("run 1: 35 people, "), "{summary}");
+    assert!(summary.contains(" 34 reminders, 12 digests in "), "{summary}");
+    assert!(!summary.contains("mail:"), "queue only sends nothing: {summary}");
+    assert_eq!(eml_files(), 0);
+
+    let sent = db.run(&["--outbox-dir", outbox_dir, "mail", "send"]);
+    assert!(sent.status.success(), "{}", text(&sent.stderr));
+    assert_eq!(text(&sent.stdout), "46 sent, 0 to retry, 0 failed\n");
+    assert_eq!(eml_files(), 46);
+
+    let rerun = db.run(&[
+        "--outbox-dir",
+        outbox_dir,
+        "jobs",
+        "run",
+        "quarterly",
+        "--year",
+        "2026",
+        "--quarter",
+        "1",
+    ]);
+    assert!(rerun.status.success(), "{}", text(&rerun.stderr));
+    let summary = text(&rerun.stdout);
+    assert!(summary.contains("run 2: 35 people, "), "{summary}");
+    assert!(summary.contains(" 0 reminders, 0 digests in "), "{summary}");
+    assert!(summary.contains("(queued before)"), "{summary}");
+    assert!(summary.ends_with("mail: 0 sent, 0 to retry, 0 failed\n"), "{summary}");
+    assert_eq!(eml_files(), 46);
+}

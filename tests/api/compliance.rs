@@ -204,6 +204,15 @@ db_test! {
         let error = app.error(bad, json!({})).await;
         assert_eq!(code(&error), "BAD_USER_INPUT");
         assert_eq!(crate::helpers::fields(&error), ["requirements[0].windowYears"]);
+
+        let twice = r#"mutation { setRequirements(year: 2027, note: "x", requirements: [
+            { role: IT_STAFF, facet: POLICY, hours: 3 }, { role: IT_STAFF, facet: LEGAL, hours: 3 }, { role: IT_STAFF, facet: POLICY, hours: 4 }
+        ]) { year } }"#;
+        let error = app.error(twice, json!({})).await;
+        assert_eq!(code(&error), "BAD_USER_INPUT");
+        assert_eq!(crate::helpers::fields(&error), ["requirements[2]"]);
+        let kept = app.data(query, json!({ "y": 2027 })).await;
+        assert_eq!(kept["requirements"]["requirements"][0]["hours"], json!(4.5), "the refused set changed nothing");
     }
 }
 
