@@ -29,6 +29,9 @@ use crate::report::status_code;
 
 pub const JOB: &str = "quarterly_shortfall";
 const LEASE_TTL_MINUTES: i64 = 30;
+/// Snapshot rows per insert: 17 columns each stays under SQLite's 32,766
+/// bind parameters.
+const SNAPSHOT_CHUNK: usize = 1_000;
 
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,7 +298,7 @@ async fn insert_snapshot(
                 .map(move |line| snapshot_row(request, run_id, p, line))
         })
         .collect();
-    for chunk in rows.chunks(500) {
+    for chunk in rows.chunks(SNAPSHOT_CHUNK) {
         quarterly_shortfall::Entity::insert_many(chunk.to_vec())
             .exec_without_returning(txn)
             .await?;

@@ -2,6 +2,8 @@
 //! binary. Each message has a subject, a plain-text and an HTML template, in
 //! Traditional Chinese (`zh`, the default) and English (`en`).
 
+use std::sync::LazyLock;
+
 use minijinja::{Environment, Value};
 
 use crate::error::{Error, Result};
@@ -40,12 +42,21 @@ pub fn language(code: &str) -> &'static str {
     if code.eq_ignore_ascii_case("en") { "en" } else { "zh" }
 }
 
-fn environment() -> Result<Environment<'static>> {
+/// The templates, parsed once per process: a quarterly run renders tens of
+/// thousands of messages, and parsing twelve templates for each one cost more
+/// than rendering it.
+static ENVIRONMENT: LazyLock<std::result::Result<Environment<'static>, String>> = LazyLock::new(|| {
     let mut env = Environment::new();
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).map_err(template_error)?;
+        env.add_template(name, source).map_err(|e| e.to_string())?;
     }
     Ok(env)
+});
+
+fn environment() -> Result<&'static Environment<'static>> {
+    ENVIRONMENT
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("template: {e}")))
 }
 
 /// Renders `kind` (`reminder` or `digest`) in a language. HTML templates are
