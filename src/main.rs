@@ -423,6 +423,10 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
 
     let mail = cli.mail.config();
     Sender::new(mail.clone()).context("mail is misconfigured")?;
+    let schema = graphql::schema_with_mail(db.clone(), mail.clone());
+    if let Some(metrics) = schema.data::<learnmap::metrics::Metrics>() {
+        learnmap::metrics::install(metrics);
+    }
     let _scheduler = if cli.schedule.scheduler {
         let schedule = cli.schedule.config();
         let scheduler = scheduler::start(db.clone(), schedule.clone(), mail.clone()).await?;
@@ -439,12 +443,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}{}", server::GRAPHQL_PATH);
 
-    let app = server::app(
-        graphql::schema_with_mail(db.clone(), mail),
-        db,
-        verifier,
-        cli.http.clone(),
-    );
+    let app = server::app(schema, db, verifier, cli.http.clone());
     server::serve(listener, app).await.context("server failed")
 }
 

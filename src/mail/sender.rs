@@ -102,12 +102,14 @@ impl Sender {
             };
             match self.deliver(&message).await {
                 Ok(()) => {
+                    crate::metrics::email_sent(&message.kind);
                     queue::mark_sent(db, message, Utc::now()).await?;
                     report.sent += 1;
                 }
                 Err(failure) => {
                     let retry_at = self.retry_at(&message, &failure);
                     tracing::warn!(outbox.id = id, outbox.attempt = message.attempts + 1, retry = retry_at.is_some(), error = %failure.message, "mail not delivered");
+                    crate::metrics::email_failed(&message.kind, retry_at.is_some());
                     report.retried += usize::from(retry_at.is_some());
                     report.failed += usize::from(retry_at.is_none());
                     queue::mark_attempt_failed(db, message, failure.message, retry_at).await?;
