@@ -5,6 +5,7 @@
 
 use chrono::NaiveDate;
 use learnmap::compliance::completions;
+use learnmap::compliance::mapping::Mapping;
 use learnmap::import::decode;
 use learnmap::personnel::import::{self, ImportOptions, ImportReport};
 use proptest::prelude::*;
@@ -14,9 +15,11 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 
 use crate::db_test;
 use crate::helpers::TestApp;
-use crate::personnel_import::{EVIDENCE, PEOPLE, UNITS, load_examples};
+use crate::personnel_import::{self, EVIDENCE, PEOPLE, UNITS, load_examples};
 
 const COMPLETIONS: &str = include_str!("../../examples/completions.csv");
+const HRD_EXPORT: &str = include_str!("../../examples/elearn-hrd-export.csv");
+const HRD_MAPPING: &str = include_str!("../../examples/mappings/elearn-hrd.toml");
 
 /// Files per importer and database: each costs a few imports, and the suite
 /// runs on PostgreSQL too.
@@ -28,6 +31,8 @@ enum Importer {
     People,
     Evidence,
     Completions,
+    /// Another platform's export, read through a mapping file.
+    MappedCompletions,
 }
 
 impl Importer {
@@ -37,6 +42,7 @@ impl Importer {
             Importer::People => PEOPLE,
             Importer::Evidence => EVIDENCE,
             Importer::Completions => COMPLETIONS,
+            Importer::MappedCompletions => HRD_EXPORT,
         }
     }
 
@@ -50,6 +56,10 @@ impl Importer {
             Importer::People => import::import_people(db, text, options).await,
             Importer::Evidence => import::import_evidence(db, text, options).await,
             Importer::Completions => completions::import_completions(db, text, None, options).await,
+            Importer::MappedCompletions => {
+                let mapping = Mapping::parse(HRD_MAPPING).expect("the example mapping");
+                completions::import_completions(db, text, Some(&mapping), options).await
+            }
         }
     }
 }
@@ -223,6 +233,9 @@ async fn check(app: &TestApp, importer: Importer) {
                     after,
                     "{importer:?} re-import wrote on {text:?}"
                 );
+                // What was accepted must also read back: units, people, roles,
+                // evidence and technical backgrounds, over GraphQL.
+                personnel_import::snapshot(app).await;
                 accepted += 1;
             }
         }
@@ -256,6 +269,12 @@ db_test! {
 db_test! {
     async fn hostile_completion_files_are_refused_or_idempotent(app) {
         check(&app, Importer::Completions).await;
+    }
+}
+
+db_test! {
+    async fn hostile_platform_exports_are_refused_or_idempotent(app) {
+        check(&app, Importer::MappedCompletions).await;
     }
 }
 

@@ -4,12 +4,13 @@
 //! make sense.
 
 use chrono::{Datelike, NaiveDate};
+use learnmap::compliance::mapping::Mapping;
 use learnmap::import::{Column, Table, clean, decode, parse_date, parse_email, parse_hours, parse_yes_no};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 /// Pure functions are cheap: a few thousand cases each.
-const CASES: u32 = 3_000;
+const CASES: u32 = 2_000;
 
 /// A runner with a fixed seed, so that CI runs the same cases every time and a
 /// failure reproduces.
@@ -225,6 +226,44 @@ fn tables_from_hostile_csv_are_tables_or_errors() {
 fn tables_from_random_text_are_tables_or_errors() {
     check(CASES, any::<String>(), |text| {
         let _ = Table::read(&text, COLUMNS, true);
+        Ok(())
+    });
+}
+
+/// Mapping files are TOML an admin writes: sections of column names,
+/// value translations and defaults.
+fn hostile_mapping() -> impl Strategy<Value = String> {
+    let section = prop_oneof![
+        Just("[columns]"),
+        Just("[defaults]"),
+        Just("[values.security_category]"),
+        Just("[values.platform]"),
+        Just("[values.nosuchfield]"),
+        Just("[other]"),
+    ];
+    let key = prop_oneof![
+        Just("employee_no".to_string()),
+        Just("hours".to_string()),
+        Just("completed_on".to_string()),
+        Just("platform".to_string()),
+        Just("\"*\"".to_string()),
+        Just("\"522\"".to_string()),
+        "[a-z_]{1,12}",
+    ];
+    let value = hostile_piece().prop_map(|v| format!("{v:?}"));
+    let line = (key, value).prop_map(|(key, value)| format!("{key} = {value}"));
+    let block = (section, prop::collection::vec(line, 0..5))
+        .prop_map(|(section, lines)| format!("{section}\n{}", lines.join("\n")));
+    prop_oneof![
+        4 => prop::collection::vec(block, 0..4).prop_map(|blocks| blocks.join("\n")),
+        1 => hostile_text(),
+    ]
+}
+
+#[test]
+fn mappings_from_hostile_text_are_mappings_or_errors() {
+    check(CASES, hostile_mapping(), |text| {
+        let _ = Mapping::parse(&text);
         Ok(())
     });
 }
