@@ -17,6 +17,7 @@ pub mod hours;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod personnel;
 pub mod report;
 pub mod rules;

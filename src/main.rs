@@ -430,6 +430,10 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
 
     let mail = cli.mail.config();
     Sender::new(mail.clone()).context("mail is misconfigured")?;
+    let schema = graphql::schema_with_mail(db.clone(), mail.clone());
+    if let Some(metrics) = schema.data::<learnmap::metrics::Metrics>() {
+        learnmap::metrics::install(metrics);
+    }
     let shutdown = Shutdown::new();
     let scheduler = if cli.schedule.scheduler {
         Some(start_scheduler(cli, &db, &mail, &shutdown).await?)
@@ -443,12 +447,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "serving GraphQL at http://{addr}{}", server::GRAPHQL_PATH);
 
-    let app = server::app(
-        graphql::schema_with_mail(db.clone(), mail),
-        db,
-        verifier,
-        cli.http.clone(),
-    );
+    let app = server::app(schema, db, verifier, cli.http.clone());
     let served = server::serve(listener, app, shutdown.token().clone()).await;
 
     if let Some(mut scheduler) = scheduler

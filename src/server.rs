@@ -12,6 +12,9 @@
 //! - Introspection can be turned off (`LEARNMAP_INTROSPECTION=false`).
 //! - `/healthz` answers 200 `ok` while the process runs; `/readyz` answers 200
 //!   when the database answers `SELECT 1` within two seconds, else 503.
+//! - `/metrics` answers the schema's metrics (see `metrics`) in the Prometheus
+//!   text format, without a token like the health checks, unless turned off
+//!   (`LEARNMAP_METRICS=false`). Every matched route is counted there.
 //!
 //! Errors of the HTTP layer have the GraphQL shape, `{"errors": [{"message",
 //! "extensions": {"code"}}]}`, with the codes of the resolvers.
@@ -25,8 +28,9 @@ use async_graphql::{BatchRequest, ParseRequestError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -39,6 +43,7 @@ use crate::auth::{self, AuthError, Verifier};
 use crate::clock;
 use crate::compliance::service;
 use crate::graphql::{AppSchema, Caller};
+use crate::metrics::{self as app_metrics, Metrics};
 use crate::report::{self, ReportFormat};
 
 /// The path of the GraphQL endpoint.
@@ -56,11 +61,17 @@ pub struct ServerArgs {
     /// Answer introspection queries (`false` hides the schema from clients).
     #[arg(long, global = true, env = "LEARNMAP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+    /// Serve `GET /metrics` (`false` turns it off; requests are still counted).
+    #[arg(long, global = true, env = "LEARNMAP_METRICS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub metrics: bool,
 }
 
 impl Default for ServerArgs {
     fn default() -> Self {
-        ServerArgs { introspection: true }
+        ServerArgs {
+            introspection: true,
+            metrics: true,
+        }
     }
 }
 
@@ -70,6 +81,7 @@ struct AppState {
     db: DatabaseConnection,
     verifier: Arc<Verifier>,
     introspection: bool,
+    metrics: Metrics,
 }
 
 /// The routes with no keys to verify tokens with: every request with a token
@@ -83,20 +95,50 @@ pub fn router(schema: AppSchema, db: DatabaseConnection) -> Router {
     )
 }
 
-/// Every route, checking tokens with the verifier.
+/// Every route, checking tokens with the verifier. HTTP requests count in
+/// the schema's metrics, so `/metrics` shows GraphQL and HTTP together.
 pub fn app(schema: AppSchema, db: DatabaseConnection, verifier: Verifier, args: ServerArgs) -> Router {
+    let metrics = schema.data::<Metrics>().cloned().unwrap_or_default();
     let state = AppState {
         schema,
         db,
         verifier: Arc::new(verifier),
         introspection: args.introspection,
+        metrics: metrics.clone(),
     };
-    Router::new()
+    let mut router = Router::new()
         .route(GRAPHQL_PATH, get(get_graphql).post(post_graphql))
         .route("/reports/units/{code}", get(unit_report))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    if args.metrics {
+        router = router.route("/metrics", get(metrics_text));
+    }
+    router
+        .route_layer(middleware::from_fn_with_state(metrics, count_request))
         .with_state(state)
+}
+
+/// Counts a request by the route it matched (`/reports/units/{code}`, not the
+/// unit) and the status answered.
+async fn count_request(State(metrics): State<Metrics>, route: MatchedPath, request: Request, next: Next) -> Response {
+    let route = route.as_str().to_string();
+
+    let response = next.run(request).await;
+
+    metrics.http_request(&route, response.status().as_u16());
+    response
+}
+
+/// `GET /metrics`: the text exposition format Prometheus scrapes.
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    match state.metrics.encode() {
+        Ok(text) => ([(header::CONTENT_TYPE, app_metrics::CONTENT_TYPE)], text).into_response(),
+        Err(error) => {
+            tracing::error!(error = %error, "metrics not served");
+            (StatusCode::INTERNAL_SERVER_ERROR, "metrics unavailable").into_response()
+        }
+    }
 }
 
 /// The caller a request's `Authorization` header names: anonymous without

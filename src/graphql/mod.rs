@@ -7,6 +7,7 @@ mod completions;
 mod compliance;
 pub mod error;
 mod jobs;
+pub mod metrics;
 mod pagination;
 mod personnel;
 pub mod scalars;
@@ -48,10 +49,14 @@ pub fn schema(db: DatabaseConnection) -> AppSchema {
 }
 
 /// The schema with the mail configuration that job mutations send with.
+/// It counts its requests in metrics of its own (`schema.data::<Metrics>()`).
 pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -> AppSchema {
+    let metrics = crate::metrics::Metrics::new();
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(db)
         .data(mail)
+        .data(metrics.clone())
+        .extension(metrics::GraphqlMetrics(metrics))
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .register_output_type::<scalars::Date>()

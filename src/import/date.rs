@@ -117,6 +117,12 @@ fn to_date(parts: &Parts<'_>, cleaned: &str) -> Result<NaiveDate, String> {
             ));
         }
         year + ROC_OFFSET
+    } else if year <= ROC_OFFSET {
+        return Err(format!(
+            "{} is not a date: years before {} (ROC year 1) are not accepted",
+            quote(cleaned),
+            ROC_OFFSET + 1
+        ));
     } else {
         year
     };
@@ -145,6 +151,15 @@ mod tests {
 
     fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month, day).unwrap()
+    }
+
+    #[test]
+    fn refuses_gregorian_years_before_roc_year_1() {
+        for text in ["0000-01-01", "0000/02/29", "00000101", "1911-12-31", "0001年1月1日"] {
+            let reason = parse_date(text).unwrap_err();
+            assert!(reason.contains("years before 1912"), "{text}: {reason}");
+        }
+        assert_eq!(parse_date("1912-01-01"), Ok(ymd(1912, 1, 1)));
     }
 
     #[test]

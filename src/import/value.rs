@@ -23,8 +23,12 @@ const MAX_EMAIL_CHARS: usize = 254;
 /// Case is kept: names and codes are stored as written. NFKC leaves Chinese
 /// characters alone apart from mapping compatibility ideographs to their
 /// unified forms, which is what Big5's duplicate characters need anyway.
+///
+/// Invisible characters go before folding: dropped after it, one between a
+/// letter and a combining accent would leave the two uncomposed until the
+/// next cleaning, and cleaning would not be idempotent.
 pub fn clean(cell: &str) -> String {
-    let folded: String = cell.nfkc().filter(|c| !is_invisible(*c)).collect();
+    let folded: String = cell.chars().filter(|c| !is_invisible(*c)).nfkc().collect();
 
     let mut cleaned = String::with_capacity(folded.len());
     for word in folded.split_whitespace() {
@@ -116,6 +120,14 @@ pub(crate) fn quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invisible_character_between_a_letter_and_its_accent_cleans_once() {
+        let once = clean("e\u{200b}\u{301}");
+
+        assert_eq!(once, "\u{e9}");
+        assert_eq!(clean(&once), once);
+    }
 
     #[test]
     fn folds_full_width_digits_letters_and_punctuation() {

@@ -96,6 +96,7 @@ pub enum Outcome {
 }
 
 pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome> {
+    let started = std::time::Instant::now();
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
     service::as_of_for(request.year, Some(as_of), request.today)?;
@@ -113,10 +114,12 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
     if !request.dry_run
         && !lease::acquire(db, &lease_name, &request.holder, Duration::minutes(LEASE_TTL_MINUTES)).await?
     {
+        crate::metrics::job_finished(JOB, &Ok(Outcome::Busy), started);
         return Ok(Outcome::Busy);
     }
 
     let outcome = run_holding_lease(db, &request, as_of).await;
+    crate::metrics::job_finished(JOB, &outcome, started);
     if !request.dry_run {
         lease::release(db, &lease_name, &request.holder).await?;
     }

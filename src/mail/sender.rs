@@ -173,14 +173,19 @@ impl Sender {
         report: &mut SendReport,
     ) -> Result<()> {
         let mut sent = Vec::with_capacity(tried.len());
+        let mut kinds = Vec::with_capacity(tried.len());
         for (message, outcome) in tried {
             match outcome {
-                Ok(()) => sent.push(message.id),
+                Ok(()) => {
+                    sent.push(message.id);
+                    kinds.push(message.kind);
+                }
                 Err(failure) => {
                     let retry_at = self.retry_at(&message, &failure);
                     tracing::warn!(outbox.id = message.id, outbox.attempt = message.attempts + 1, retry = retry_at.is_some(), error = %failure.message, "mail not delivered");
                     report.retried += usize::from(retry_at.is_some());
                     report.failed += usize::from(retry_at.is_none());
+                    crate::metrics::email_failed(&message.kind, retry_at.is_some());
                     queue::mark_attempt_failed(db, message, failure.message, retry_at).await?;
                 }
             }
@@ -188,6 +193,7 @@ impl Sender {
 
         queue::mark_sent(db, &sent, Utc::now()).await?;
         report.sent += sent.len();
+        kinds.iter().for_each(|kind| crate::metrics::email_sent(kind));
         Ok(())
     }
 

@@ -457,7 +457,7 @@ db_test! {
         let answer = send(routes(&app), post(introspect.clone(), None)).await;
         assert_eq!(answer.json(), json!({ "data": { "__schema": { "queryType": { "name": "QueryRoot" } } } }));
 
-        let closed = server::app(app.schema.clone(), app.db.clone(), verifier(), ServerArgs { introspection: false });
+        let closed = server::app(app.schema.clone(), app.db.clone(), verifier(), ServerArgs { introspection: false, ..ServerArgs::default() });
         // async-graphql answers a disabled introspection with nulls.
         let answer = send(closed.clone(), post(introspect, None)).await;
         assert_eq!(answer.json(), json!({ "data": { "__schema": null } }));

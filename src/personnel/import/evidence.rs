@@ -24,6 +24,10 @@ const COLUMNS: &[Column] = &[
     Column::optional("amount", &["學分數或時數", "學分數", "時數", "數量"]),
 ];
 
+/// The most credits or hours one row may give: far above the 20 credits and
+/// 60 hours the criteria ask for, and well within what the column stores.
+const MAX_AMOUNT: Hours = Hours::whole(10_000);
+
 #[derive(Debug, Clone)]
 struct EvidenceRow {
     line: usize,
@@ -151,6 +155,9 @@ fn shape_problems(
     match amount {
         None if counts => errors.push(row.error("amount", "credits and training hours need an amount")),
         Some(a) if counts && a <= Hours::ZERO => errors.push(row.error("amount", "must be more than 0")),
+        Some(a) if a > MAX_AMOUNT => {
+            errors.push(row.error("amount", format!("must be at most {}", MAX_AMOUNT.as_f64())))
+        }
         Some(_) if !counts => errors.push(row.error("amount", "only credits and training hours have an amount")),
         _ => {}
     }
@@ -238,7 +245,7 @@ async fn upsert(
     person_id: i32,
     stored: Option<&evidence::Model>,
 ) -> Result<(Action, String)> {
-    let centi_amount = row.amount.map(|a| a.centihours() as i32);
+    let centi_amount = row.amount.and_then(|a| i32::try_from(a.centihours()).ok());
     let Some(old) = stored else {
         evidence::ActiveModel {
             person_id: Set(person_id),
