@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use super::{lease, quarter};
+use crate::audit::{self, Actor, Entry};
 use crate::catalog::names;
 use crate::compliance::engine::{Line, Status};
 use crate::compliance::service::{self, PersonCompliance, UnitCompliance};
@@ -46,6 +47,16 @@ impl Trigger {
             Trigger::CatchUp => "catch_up",
             Trigger::Cli => "cli",
             Trigger::Admin => "admin",
+        }
+    }
+
+    /// Who the audit log names for a run of this trigger when the caller
+    /// names nobody: the scheduler is `system`, the CLI its OS user.
+    fn default_actor(self) -> Actor {
+        match self {
+            Trigger::Schedule | Trigger::CatchUp => Actor::system(),
+            Trigger::Cli => Actor::cli(),
+            Trigger::Admin => Actor::admin(),
         }
     }
 
@@ -92,7 +103,16 @@ pub enum Outcome {
     NobodyYet,
 }
 
+/// Runs the job as its trigger's actor (see [`run_as`]).
 pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome> {
+    let actor = request.trigger.default_actor();
+    run_as(db, request, &actor).await
+}
+
+/// Runs the job; a real run that completes records `runQuarterlyShortfall`
+/// with its run id and counts, in the transaction of its snapshot and outbox.
+/// Dry runs record nothing.
+pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor) -> Result<Outcome> {
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
     service::as_of_for(request.year, Some(as_of), request.today)?;
@@ -113,14 +133,19 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
         return Ok(Outcome::Busy);
     }
 
-    let outcome = run_holding_lease(db, &request, as_of).await;
+    let outcome = run_holding_lease(db, &request, as_of, actor).await;
     if !request.dry_run {
         lease::release(db, &lease_name, &request.holder).await?;
     }
     outcome
 }
 
-async fn run_holding_lease(db: &DatabaseConnection, request: &RunRequest, as_of: NaiveDate) -> Result<Outcome> {
+async fn run_holding_lease(
+    db: &DatabaseConnection,
+    request: &RunRequest,
+    as_of: NaiveDate,
+    actor: &Actor,
+) -> Result<Outcome> {
     if request.trigger.once_per_quarter()
         && let Some(done) = completed_run(db, request.year, request.quarter).await?
     {
@@ -141,7 +166,7 @@ async fn run_holding_lease(db: &DatabaseConnection, request: &RunRequest, as_of:
     );
     let _entered = span.enter();
 
-    match compute_and_queue(db, request, as_of, started.id).await {
+    match compute_and_queue(db, request, as_of, started.id, actor).await {
         Ok((counts, messages)) => {
             let run = finish_run(db, started, "completed", counts, None).await?;
             tracing::info!(
@@ -173,6 +198,7 @@ async fn compute_and_queue(
     request: &RunRequest,
     as_of: NaiveDate,
     run_id: i32,
+    actor: &Actor,
 ) -> Result<(Counts, Vec<Planned>)> {
     let units = evaluate_everyone(db, request.year, as_of).await?;
     let people: Vec<&PersonCompliance> = units.iter().flat_map(|u| u.people.iter()).collect();
@@ -196,19 +222,38 @@ async fn compute_and_queue(
             new,
         });
     }
-    if request.dry_run {
-        txn.rollback().await?;
-    } else {
-        txn.commit().await?;
-    }
-
     let counts = Counts {
         people: people.len(),
         lines: people.iter().map(|p| p.evaluation.lines.len()).sum(),
         reminders: planned.iter().filter(|m| m.kind == "reminder" && m.new).count(),
         digests: planned.iter().filter(|m| m.kind == "digest" && m.new).count(),
     };
+    if request.dry_run {
+        txn.rollback().await?;
+    } else {
+        audit::record(&txn, actor, run_entry(request, run_id, counts)).await?;
+        txn.commit().await?;
+    }
     Ok((counts, planned))
+}
+
+/// The audit entry of a real run: what it snapshot and queued.
+fn run_entry(request: &RunRequest, run_id: i32, counts: Counts) -> Entry {
+    let summary = format!(
+        "quarterly shortfall {} Q{}: run {run_id}, {} people, {} reminders, {} digests",
+        request.year, request.quarter, counts.people, counts.reminders, counts.digests
+    );
+    let after = serde_json::json!({
+        "run": run_id,
+        "year": request.year,
+        "quarter": request.quarter,
+        "trigger": request.trigger.code(),
+        "people": counts.people,
+        "lines": counts.lines,
+        "reminders": counts.reminders,
+        "digests": counts.digests,
+    });
+    Entry::new("runQuarterlyShortfall", "job_run", run_id.to_string(), summary).after(Some(after))
 }
 
 /// Every agency's people, evaluated as of the quarter's last day.
