@@ -32,9 +32,12 @@ impl Actor {
         Actor(employee_no.to_string())
     }
 
-    /// The command line, as `cli:<OS user>` from `$USER` (or `$USERNAME`).
+    /// The command line, as `cli:<OS user>` from `$USER` (or `$LOGNAME`,
+    /// or Windows' `$USERNAME`).
     pub fn cli() -> Actor {
-        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).ok();
+        let user = ["USER", "LOGNAME", "USERNAME"]
+            .iter()
+            .find_map(|name| std::env::var(name).ok().filter(|u| !u.trim().is_empty()));
         Actor::cli_user(user.as_deref())
     }
 

@@ -450,3 +450,27 @@ db_test! {
         assert!(page.entries.iter().all(|e| e.occurred_at == page.entries[0].occurred_at), "one instant for one change");
     }
 }
+
+db_test! {
+    async fn a_cli_quarterly_run_records_its_os_user(app) {
+        scenario(&app).await;
+        let outbox = tempfile::tempdir().expect("outbox dir");
+
+        let output = Command::new(env!("CARGO_BIN_EXE_learnmap"))
+            .args(["--database-url", &app.url, "jobs", "run", "quarterly", "--year", "2026", "--quarter", "1"])
+            .env_remove("DATABASE_URL")
+            .env_remove("SMTP_URL")
+            .env("LEARNMAP_OUTBOX_DIR", outbox.path())
+            .env("USER", "auditor")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run learnmap");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+        let found = entries(&app, json!({ "action": "runQuarterlyShortfall" })).await;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["actor"], json!("cli:auditor"));
+        assert_eq!(found[0]["after"]["trigger"], json!("cli"));
+        assert_eq!((&found[0]["after"]["reminders"], &found[0]["after"]["digests"]), (&json!(3), &json!(1)));
+    }
+}
