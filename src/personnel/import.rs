@@ -6,7 +6,8 @@
 //! together, by row and column. The writes run in one transaction; a dry run
 //! performs them and rolls back, so that its report is exactly what a real run
 //! would do. Re-importing a file changes nothing; a person missing from a file
-//! is left alone.
+//! is left alone. A real run records each created or updated record, and the
+//! import itself, in the audit log within that same transaction.
 
 mod evidence;
 pub mod people;
@@ -68,7 +69,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    pub(crate) fn new(changes: Vec<Change>, dry_run: bool) -> Self {
+    fn new(changes: Vec<Change>, dry_run: bool) -> Self {
         let count = |action| changes.iter().filter(|c| c.action == action).count();
         ImportReport {
             rows: changes.len(),
