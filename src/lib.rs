@@ -5,6 +5,7 @@
 //! `server` wires HTTP. Everything a test needs is public here, so tests execute
 //! the same schema the binary serves.
 
+pub mod audit;
 pub mod auth;
 pub mod catalog;
 pub mod clock;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use learnmap::audit::Actor;
 use learnmap::compliance::completions::{self, Mapping};
 use learnmap::jobs::quarterly::{self, Outcome, RunRequest, Trigger};
 use learnmap::jobs::scheduler::{self, ScheduleConfig};
@@ -340,6 +341,8 @@ async fn import(
     let options = ImportOptions {
         dry_run,
         today: clock::today(),
+        actor: Actor::cli(),
+        source: file.file_name().map(|name| name.to_string_lossy().into_owned()),
     };
 
     let result = match kind {

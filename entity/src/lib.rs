@@ -4,6 +4,7 @@
 //! service modules of the `learnmap` crate.
 
 pub mod agency_level;
+pub mod audit_entry;
 pub mod completion;
 pub mod course;
 pub mod enums;

@@ -12,9 +12,10 @@ use entity::{Domain, Facet, Level, Platform, SecurityCategory, course, topic};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, SqlErr,
+    Set, SqlErr, TransactionSession, TransactionTrait,
 };
 
+use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, FieldError, Result};
 use crate::hours::Hours;
 use crate::text;
@@ -215,9 +216,15 @@ async fn get_course(db: &impl ConnectionTrait, id: i32) -> Result<course::Model>
     find_course(db, id).await?.ok_or_else(|| Error::not_found("course", id))
 }
 
-pub async fn create_course(db: &impl ConnectionTrait, draft: CourseDraft) -> Result<course::Model> {
+/// Adds a course and records `createCourse` in the same transaction.
+pub async fn create_course(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    draft: CourseDraft,
+    actor: &Actor,
+) -> Result<course::Model> {
     let valid = draft.validate()?;
-    ensure_unique(db, &valid, None).await?;
+    let txn = db.begin().await?;
+    ensure_unique(&txn, &valid, None).await?;
 
     let now = Utc::now();
     let mut model = course::ActiveModel {
@@ -227,8 +234,18 @@ pub async fn create_course(db: &impl ConnectionTrait, draft: CourseDraft) -> Res
     };
     assign(&mut model, valid);
     model.updated_at = Set(now);
+    let created = model.insert(&txn).await.map_err(unique_violation_as_bad_input)?;
 
-    model.insert(db).await.map_err(unique_violation_as_bad_input)
+    let entry = Entry::new(
+        "createCourse",
+        "course",
+        created.id.to_string(),
+        format!("created course {}", created.id),
+    )
+    .after(Some(audit::snapshot::course(&created)));
+    audit::record(&txn, actor, entry).await?;
+    txn.commit().await?;
+    Ok(created)
 }
 
 /// A change to some fields of a course; `None` leaves a field as it is.
@@ -245,8 +262,16 @@ pub struct CoursePatch {
     pub security_category: Option<Option<SecurityCategory>>,
 }
 
-pub async fn update_course(db: &impl ConnectionTrait, id: i32, patch: CoursePatch) -> Result<course::Model> {
-    let current = get_course(db, id).await?;
+/// Changes a course and records `updateCourse` with its images, unless the
+/// patch changed nothing.
+pub async fn update_course(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    id: i32,
+    patch: CoursePatch,
+    actor: &Actor,
+) -> Result<course::Model> {
+    let txn = db.begin().await?;
+    let current = get_course(&txn, id).await?;
 
     let draft = CourseDraft {
         title: patch.title.unwrap_or_else(|| current.title.clone()),
@@ -260,29 +285,57 @@ pub async fn update_course(db: &impl ConnectionTrait, id: i32, patch: CoursePatc
         security_category: patch.security_category.unwrap_or(current.security_category),
     };
     let valid = draft.validate()?;
-    ensure_unique(db, &valid, Some(id)).await?;
+    ensure_unique(&txn, &valid, Some(id)).await?;
 
+    let before = audit::snapshot::course(&current);
     let mut model: course::ActiveModel = current.into();
     assign(&mut model, valid);
     model.updated_at = Set(Utc::now());
+    let updated = model.update(&txn).await.map_err(unique_violation_as_bad_input)?;
 
-    model.update(db).await.map_err(unique_violation_as_bad_input)
+    let after = audit::snapshot::course(&updated);
+    if before != after {
+        let entry = Entry::new("updateCourse", "course", id.to_string(), format!("updated course {id}"))
+            .before(Some(before))
+            .after(Some(after));
+        audit::record(&txn, actor, entry).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
 }
 
 /// Archives a course: it stays in completion history and lookups by id, and
 /// leaves default listings and recommendations. Archiving twice keeps the first
-/// date.
-pub async fn archive_course(db: &impl ConnectionTrait, id: i32) -> Result<course::Model> {
-    let current = get_course(db, id).await?;
+/// date and records nothing the second time.
+pub async fn archive_course(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    id: i32,
+    actor: &Actor,
+) -> Result<course::Model> {
+    let txn = db.begin().await?;
+    let current = get_course(&txn, id).await?;
     if current.archived_at.is_some() {
         return Ok(current);
     }
 
+    let before = audit::snapshot::course(&current);
     let mut model: course::ActiveModel = current.into();
     let now = Utc::now();
     model.archived_at = Set(Some(now));
     model.updated_at = Set(now);
-    Ok(model.update(db).await?)
+    let archived = model.update(&txn).await?;
+
+    let entry = Entry::new(
+        "archiveCourse",
+        "course",
+        id.to_string(),
+        format!("archived course {id}"),
+    )
+    .before(Some(before))
+    .after(Some(audit::snapshot::course(&archived)));
+    audit::record(&txn, actor, entry).await?;
+    txn.commit().await?;
+    Ok(archived)
 }
 
 fn assign(model: &mut course::ActiveModel, valid: ValidCourse) {

@@ -48,12 +48,13 @@ use sea_orm::{
 };
 
 pub use super::mapping::Mapping;
+use crate::audit::{Entry, snapshot};
 use crate::catalog::{MAX_COURSE_HOURS, MAX_TITLE_CHARS, link};
 use crate::error::{Error, FieldError, Result};
 use crate::hours::Hours;
 use crate::import::value::quote;
 use crate::import::{Column, Row, Table, parse_date, parse_hours};
-use crate::personnel::import::{Action, Change, ImportOptions, ImportReport};
+use crate::personnel::import::{Action, Audited, Change, ImportOptions, ImportReport, finish};
 use crate::text;
 
 /// The `source` of completions written by this import.
@@ -108,6 +109,7 @@ pub async fn import_completions(
     let txn = db.begin().await?;
     let mut seen: HashMap<Identity, usize> = HashMap::new();
     let mut changes = Vec::new();
+    let mut entries = Vec::new();
     for row in &rows {
         let identity = identity_of(row);
         let (action, detail) = match seen.get(&identity) {
@@ -117,6 +119,9 @@ pub async fn import_completions(
                 write(&txn, row, stored.get(&identity)).await?
             }
         };
+        if action != Action::Unchanged && !options.dry_run {
+            entries.push(entry_for(row, stored.get(&identity), action, &detail));
+        }
         changes.push(Change {
             row: row.line,
             key: format!("{} {} {}", row.employee_no, row.completed_on, row.course.title),
@@ -125,12 +130,46 @@ pub async fn import_completions(
         });
     }
 
-    if options.dry_run {
-        txn.rollback().await?;
-    } else {
-        txn.commit().await?;
-    }
-    Ok(report(changes, options.dry_run))
+    let audited = Audited {
+        action: "importCompletions",
+        kind: "completions",
+        entries,
+    };
+    finish(txn, changes, &options, audited).await
+}
+
+/// The audit entry of a created or updated completion, keyed by the person's
+/// employee number.
+fn entry_for(row: &CompletionRow, stored: Option<&completion::Model>, action: Action, detail: &str) -> Entry {
+    let resolved = &row.course;
+    let written = completion::Model {
+        id: stored.map_or(0, |s| s.id),
+        person_id: row.person_id,
+        course_id: resolved.course_id,
+        course_key: resolved.course_key.clone(),
+        title: resolved.title.clone(),
+        centihours: i32::try_from(row.hours.centihours()).unwrap_or(i32::MAX),
+        completed_on: row.completed_on,
+        platform: resolved.platform,
+        facet: resolved.facet,
+        level: resolved.level,
+        security_category: resolved.security_category,
+        source: stored.map_or_else(|| SOURCE_IMPORT.to_string(), |s| s.source.clone()),
+        created_at: stored.map_or_else(Utc::now, |s| s.created_at),
+    };
+    let summary = match action {
+        Action::Created => format!(
+            "added a completion of {} on {}: {detail}",
+            row.employee_no, row.completed_on
+        ),
+        _ => format!(
+            "updated a completion of {} on {}: {detail}",
+            row.employee_no, row.completed_on
+        ),
+    };
+    Entry::new("importCompletions", "completion", row.employee_no.clone(), summary)
+        .before(stored.map(|s| snapshot::completion(&row.employee_no, s)))
+        .after(Some(snapshot::completion(&row.employee_no, &written)))
 }
 
 /// A person's completions dated from `from` to `to`, both included, by date
@@ -155,18 +194,6 @@ type Identity = (i32, String, NaiveDate);
 
 fn identity_of(row: &CompletionRow) -> Identity {
     (row.person_id, row.course.course_key.clone(), row.completed_on)
-}
-
-fn report(changes: Vec<Change>, dry_run: bool) -> ImportReport {
-    let count = |action| changes.iter().filter(|c| c.action == action).count();
-    ImportReport {
-        rows: changes.len(),
-        created: count(Action::Created),
-        updated: count(Action::Updated),
-        unchanged: count(Action::Unchanged),
-        dry_run,
-        changes: changes.into_iter().filter(|c| c.action != Action::Unchanged).collect(),
-    }
 }
 
 /// Reads the file's header: strictly without a mapping, and with a mapping

@@ -71,6 +71,15 @@ impl Caller {
         }
     }
 
+    /// Who the audit log names for the caller's changes: their employee
+    /// number, or `admin` for an admin without one.
+    pub fn actor(&self) -> crate::audit::Actor {
+        match self.employee_no() {
+            Some(no) => crate::audit::Actor::employee(no),
+            None => crate::audit::Actor::admin(),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         matches!(self, Caller::Admin { .. })
     }
@@ -99,6 +108,11 @@ pub fn unauthenticated() -> async_graphql::Error {
 
 pub fn forbidden(message: &str) -> async_graphql::Error {
     async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+}
+
+/// The audit actor of the request's caller.
+pub fn actor(ctx: &Context<'_>) -> crate::audit::Actor {
+    caller(ctx).actor()
 }
 
 /// Any signed-in caller.

@@ -5,7 +5,7 @@ use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, Simp
 use entity::{course, topic};
 use sea_orm::Iterable;
 
-use super::access::require_admin;
+use super::access::{actor, require_admin};
 use super::error::{ServiceResultExt, bad_argument};
 use super::pagination::{Counted, after_id, page_size};
 use super::scalars::DateTime;
@@ -323,7 +323,7 @@ impl CatalogMutation {
             domain: input.domain.map(Into::into),
             security_category: input.security_category.map(Into::into),
         };
-        let created = catalog::create_course(super::db(ctx), draft).await.gql()?;
+        let created = catalog::create_course(super::db(ctx), draft, &actor(ctx)).await.gql()?;
 
         tracing::info!(course.id = created.id, "course created");
         Ok(Course(created))
@@ -348,7 +348,9 @@ impl CatalogMutation {
             domain: patch_of(input.domain),
             security_category: patch_of(input.security_category),
         };
-        let updated = catalog::update_course(super::db(ctx), id, patch).await.gql()?;
+        let updated = catalog::update_course(super::db(ctx), id, patch, &actor(ctx))
+            .await
+            .gql()?;
 
         tracing::info!(course.id = id, "course updated");
         Ok(Course(updated))
@@ -359,7 +361,7 @@ impl CatalogMutation {
         require_admin(ctx)?;
         let id = course_id(&id)?;
 
-        let archived = catalog::archive_course(super::db(ctx), id).await.gql()?;
+        let archived = catalog::archive_course(super::db(ctx), id, &actor(ctx)).await.gql()?;
 
         tracing::info!(course.id = id, "course archived");
         Ok(Course(archived))

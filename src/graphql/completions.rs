@@ -30,6 +30,8 @@ impl CompletionsMutation {
         let options = ImportOptions {
             dry_run,
             today: clock::today(),
+            actor: super::access::actor(ctx),
+            source: None,
         };
         let report = completions::import_completions(super::db(ctx), &csv, mapping.as_ref(), options)
             .await

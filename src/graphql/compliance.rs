@@ -535,7 +535,9 @@ impl ComplianceMutation {
             .map(|(i, r)| r.into_requirement(i))
             .collect::<async_graphql::Result<Vec<_>>>()?;
 
-        let set = rules::replace(super::db(ctx), year, &note, &requirements).await.gql()?;
+        let set = rules::replace(super::db(ctx), year, &note, &requirements, &super::access::actor(ctx))
+            .await
+            .gql()?;
 
         tracing::info!(rules.year = year, rules.count = requirements.len(), "rule set replaced");
         Ok((&set).into())

@@ -251,7 +251,7 @@ impl JobsMutation {
             today: clock::today(),
         };
 
-        let outcome = quarterly::run(db, request).await.gql()?;
+        let outcome = quarterly::run_as(db, request, &super::access::actor(ctx)).await.gql()?;
         if !dry_run && let Some(mail) = ctx.data_opt::<MailConfig>() {
             let sender = Sender::new(mail.clone()).gql()?;
             sender.drain(db).await.gql()?;

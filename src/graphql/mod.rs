@@ -2,6 +2,7 @@
 //! function and map its result; the rules live in the service modules.
 
 mod access;
+mod audit;
 mod catalog;
 mod completions;
 mod compliance;
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     compliance::ComplianceQuery,
     jobs::JobsQuery,
     access::AccessQuery,
+    audit::AuditQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -470,10 +470,12 @@ impl PersonnelQuery {
 #[derive(Default)]
 pub struct PersonnelMutation;
 
-fn options(dry_run: bool) -> import::ImportOptions {
+fn options(ctx: &Context<'_>, dry_run: bool) -> import::ImportOptions {
     import::ImportOptions {
         dry_run,
         today: clock::today(),
+        actor: super::access::actor(ctx),
+        source: None,
     }
 }
 
@@ -499,7 +501,7 @@ impl PersonnelMutation {
         #[graphql(default)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
         require_admin(ctx)?;
-        let result = import::import_units(super::db(ctx), &csv, options(dry_run)).await;
+        let result = import::import_units(super::db(ctx), &csv, options(ctx, dry_run)).await;
         reported("units", result)
     }
 
@@ -511,7 +513,7 @@ impl PersonnelMutation {
         #[graphql(default)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
         require_admin(ctx)?;
-        let result = import::import_people(super::db(ctx), &csv, options(dry_run)).await;
+        let result = import::import_people(super::db(ctx), &csv, options(ctx, dry_run)).await;
         reported("people", result)
     }
 
@@ -523,7 +525,7 @@ impl PersonnelMutation {
         #[graphql(default)] dry_run: bool,
     ) -> async_graphql::Result<ImportReport> {
         require_admin(ctx)?;
-        let result = import::import_evidence(super::db(ctx), &csv, options(dry_run)).await;
+        let result = import::import_evidence(super::db(ctx), &csv, options(ctx, dry_run)).await;
         reported("evidence", result)
     }
 
@@ -537,9 +539,10 @@ impl PersonnelMutation {
         reason: Option<String>,
     ) -> async_graphql::Result<Person> {
         require_admin(ctx)?;
-        let person = personnel::set_background_override(super::db(ctx), &employee_no, value, reason)
-            .await
-            .gql()?;
+        let person =
+            personnel::set_background_override(super::db(ctx), &employee_no, value, reason, &super::access::actor(ctx))
+                .await
+                .gql()?;
         tracing::info!(person.employee_no = %person.employee_no, "technical background set by hand");
         Ok(Person(person))
     }

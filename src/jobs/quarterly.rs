@@ -18,6 +18,7 @@ use sea_orm::{
 };
 
 use super::{lease, quarter};
+use crate::audit::{self, Actor, Entry};
 use crate::catalog::names;
 use crate::compliance::engine::{Line, Status};
 use crate::compliance::service::{self, PersonCompliance, UnitCompliance};
@@ -49,6 +50,16 @@ impl Trigger {
             Trigger::CatchUp => "catch_up",
             Trigger::Cli => "cli",
             Trigger::Admin => "admin",
+        }
+    }
+
+    /// Who the audit log names for a run of this trigger when the caller
+    /// names nobody: the scheduler is `system`, the CLI its OS user.
+    fn default_actor(self) -> Actor {
+        match self {
+            Trigger::Schedule | Trigger::CatchUp => Actor::system(),
+            Trigger::Cli => Actor::cli(),
+            Trigger::Admin => Actor::admin(),
         }
     }
 
@@ -95,7 +106,16 @@ pub enum Outcome {
     NobodyYet,
 }
 
+/// Runs the job as its trigger's actor (see [`run_as`]).
 pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome> {
+    let actor = request.trigger.default_actor();
+    run_as(db, request, &actor).await
+}
+
+/// Runs the job; a real run that completes records `runQuarterlyShortfall`
+/// with its run id and counts, in the transaction of its snapshot and outbox.
+/// Dry runs record nothing.
+pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
@@ -118,7 +138,7 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
         return Ok(Outcome::Busy);
     }
 
-    let outcome = run_holding_lease(db, &request, as_of).await;
+    let outcome = run_holding_lease(db, &request, as_of, actor).await;
     crate::metrics::job_finished(JOB, &outcome, started);
     if !request.dry_run {
         lease::release(db, &lease_name, &request.holder).await?;
@@ -126,7 +146,12 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
     outcome
 }
 
-async fn run_holding_lease(db: &DatabaseConnection, request: &RunRequest, as_of: NaiveDate) -> Result<Outcome> {
+async fn run_holding_lease(
+    db: &DatabaseConnection,
+    request: &RunRequest,
+    as_of: NaiveDate,
+    actor: &Actor,
+) -> Result<Outcome> {
     if request.trigger.once_per_quarter()
         && let Some(done) = completed_run(db, request.year, request.quarter).await?
     {
@@ -147,7 +172,7 @@ async fn run_holding_lease(db: &DatabaseConnection, request: &RunRequest, as_of:
     );
     let _entered = span.enter();
 
-    match compute_and_queue(db, request, as_of, started.id).await {
+    match compute_and_queue(db, request, as_of, started.id, actor).await {
         Ok((counts, messages)) => {
             let run = finish_run(db, started, "completed", counts, None).await?;
             tracing::info!(
@@ -183,6 +208,7 @@ async fn compute_and_queue(
     request: &RunRequest,
     as_of: NaiveDate,
     run_id: i32,
+    actor: &Actor,
 ) -> Result<(Counts, Vec<Planned>)> {
     let txn = db.begin().await?;
     let suffix = format!(":{}:Q{}", request.year, request.quarter);
@@ -207,9 +233,29 @@ async fn compute_and_queue(
     if request.dry_run {
         txn.rollback().await?;
     } else {
+        audit::record(&txn, actor, run_entry(request, run_id, progress.counts)).await?;
         txn.commit().await?;
     }
     Ok((progress.counts, progress.planned))
+}
+
+/// The audit entry of a real run: what it snapshot and queued.
+fn run_entry(request: &RunRequest, run_id: i32, counts: Counts) -> Entry {
+    let summary = format!(
+        "quarterly shortfall {} Q{}: run {run_id}, {} people, {} reminders, {} digests",
+        request.year, request.quarter, counts.people, counts.reminders, counts.digests
+    );
+    let after = serde_json::json!({
+        "run": run_id,
+        "year": request.year,
+        "quarter": request.quarter,
+        "trigger": request.trigger.code(),
+        "people": counts.people,
+        "lines": counts.lines,
+        "reminders": counts.reminders,
+        "digests": counts.digests,
+    });
+    Entry::new("runQuarterlyShortfall", "job_run", run_id.to_string(), summary).after(Some(after))
 }
 
 /// What a run has done so far.

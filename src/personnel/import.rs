@@ -6,7 +6,8 @@
 //! together, by row and column. The writes run in one transaction; a dry run
 //! performs them and rolls back, so that its report is exactly what a real run
 //! would do. Re-importing a file changes nothing; a person missing from a file
-//! is left alone.
+//! is left alone. A real run records each created or updated record, and the
+//! import itself, in the audit log within that same transaction.
 
 mod evidence;
 pub mod people;
@@ -15,6 +16,7 @@ mod units;
 use chrono::NaiveDate;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
+use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, FieldError, Result};
 use crate::import::Table;
 
@@ -23,12 +25,16 @@ pub use people::import_people;
 pub use units::import_units;
 
 /// How an import runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Check and report, write nothing.
     pub dry_run: bool,
     /// The date a changed role takes effect when the file gives none.
     pub today: NaiveDate,
+    /// Who runs the import, for the audit log.
+    pub actor: Actor,
+    /// The file's name when known (the CLI), for the audit log.
+    pub source: Option<String>,
 }
 
 /// What happened to one row.
@@ -96,14 +102,76 @@ fn reject_if_any(mut errors: Vec<FieldError>) -> Result<()> {
     Err(Error::BadInput(errors))
 }
 
-/// Commits the transaction, or rolls it back for a dry run.
-async fn finish(txn: DatabaseTransaction, changes: Vec<Change>, options: ImportOptions) -> Result<ImportReport> {
+/// What an import records in the audit log: its action (`importPeople`) and
+/// one entry per created or updated record.
+pub(crate) struct Audited {
+    pub action: &'static str,
+    /// What the file holds, for the import's own entry: `people`.
+    pub kind: &'static str,
+    pub entries: Vec<Entry>,
+}
+
+/// Commits the transaction with the import's audit entries, or rolls it back
+/// for a dry run (which records nothing).
+pub(crate) async fn finish(
+    txn: DatabaseTransaction,
+    changes: Vec<Change>,
+    options: &ImportOptions,
+    audited: Audited,
+) -> Result<ImportReport> {
+    let report = ImportReport::new(changes, options.dry_run);
     if options.dry_run {
         txn.rollback().await?;
-    } else {
-        txn.commit().await?;
+        return Ok(report);
     }
-    Ok(ImportReport::new(changes, options.dry_run))
+
+    let summary = import_entry(&audited, &report, options);
+    let mut entries = audited.entries;
+    entries.push(summary);
+    audit::record_all(&txn, &options.actor, entries).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+/// The entry of the import itself: the file and its counts.
+fn import_entry(audited: &Audited, report: &ImportReport, options: &ImportOptions) -> Entry {
+    let key = options.source.clone().unwrap_or_else(|| audited.kind.to_string());
+    let summary = format!(
+        "{} import: {} rows, {} created, {} updated, {} unchanged",
+        audited.kind, report.rows, report.created, report.updated, report.unchanged
+    );
+    let counts = serde_json::json!({
+        "file": options.source,
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+    });
+    Entry::new(audited.action, "import", key, summary).after(Some(counts))
+}
+
+/// Entries for the changed records of an import, from their images before
+/// (absent for created records) and after.
+pub(crate) fn changed_entries(
+    action: &'static str,
+    entity: &'static str,
+    changes: &[Change],
+    before: &mut std::collections::HashMap<String, serde_json::Value>,
+    after: &mut std::collections::HashMap<String, serde_json::Value>,
+) -> Vec<Entry> {
+    changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .map(|c| {
+            let summary = match c.action {
+                Action::Created => format!("created {entity} {}", c.key),
+                _ => format!("updated {entity} {}: {}", c.key, c.detail),
+            };
+            Entry::new(action, entity, c.key.clone(), summary)
+                .before(before.remove(&c.key))
+                .after(after.remove(&c.key))
+        })
+        .collect()
 }
 
 async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {

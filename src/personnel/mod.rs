@@ -9,8 +9,12 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use entity::{Role, SecurityLevel, agency_level, evidence, person, role_assignment, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionSession, TransactionTrait,
+};
 
+use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::text;
@@ -268,24 +272,51 @@ pub async fn technical_background(db: &impl ConnectionTrait, person: &person::Mo
 }
 
 /// Sets or clears (`value: None`) an admin's answer on the technical
-/// background; a reason is required to set one.
+/// background; a reason is required to set one. Records
+/// `setTechnicalBackground` when the answer changed.
 pub async fn set_background_override(
-    db: &impl ConnectionTrait,
+    db: &(impl ConnectionTrait + TransactionTrait),
     employee_no: &str,
     value: Option<bool>,
     reason: Option<String>,
+    actor: &Actor,
 ) -> Result<person::Model> {
     use sea_orm::{ActiveModelTrait, Set};
 
-    let person = get_person(db, employee_no).await?;
     let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
     if value.is_some() && reason.is_none() {
         return Err(Error::bad_input("reason", "say why the background is set by hand"));
     }
+    let txn = db.begin().await?;
+    let person = get_person(&txn, employee_no).await?;
+    let before = audit::snapshot::person(&txn, &person).await?;
 
     let mut model: person::ActiveModel = person.into();
     model.background_override = Set(value);
     model.background_reason = Set(value.and(reason));
     model.updated_at = Set(chrono::Utc::now());
-    Ok(model.update(db).await?)
+    let updated = model.update(&txn).await?;
+
+    let after = audit::snapshot::person(&txn, &updated).await?;
+    if before != after {
+        let summary = format!(
+            "technical background of {} set to {}",
+            updated.employee_no,
+            answer(value)
+        );
+        let entry = Entry::new("setTechnicalBackground", "person", updated.employee_no.clone(), summary)
+            .before(before)
+            .after(after);
+        audit::record(&txn, actor, entry).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+fn answer(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "derived from evidence",
+    }
 }

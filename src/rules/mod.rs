@@ -53,6 +53,7 @@ pub(crate) fn security_level_code(level: SecurityLevel) -> &'static str {
 use entity::{requirement, rule_set};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
 
+use crate::audit;
 use crate::error::{Error, FieldError, Result};
 
 /// The rule set in force for a year: the year's own, else the latest earlier
@@ -171,12 +172,14 @@ pub(crate) fn repeated(requirements: &[Requirement]) -> Vec<FieldError> {
 /// The compliance years an admin may set rules for.
 pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
 
-/// Replaces a year's rule set (or creates it), checking every requirement.
+/// Replaces a year's rule set (or creates it), checking every requirement,
+/// and records `setRequirements` with the year's set before and after.
 pub async fn replace(
     db: &sea_orm::DatabaseConnection,
     year: i32,
     note: &str,
     requirements: &[Requirement],
+    actor: &crate::audit::Actor,
 ) -> Result<RuleSetInForce> {
     let mut errors: Vec<FieldError> = Vec::new();
     if !YEARS.contains(&year) {
@@ -203,12 +206,23 @@ pub async fn replace(
     }
 
     let txn = db.begin().await?;
+    let before = audit::snapshot::rule_set(&txn, year).await?;
     rule_set::Entity::delete_by_id(year).exec(&txn).await?;
     requirement::Entity::delete_many()
         .filter(requirement::Column::Year.eq(year))
         .exec(&txn)
         .await?;
     seed::insert_rule_set(&txn, year, note, requirements).await?;
+
+    let after = audit::snapshot::rule_set(&txn, year).await?;
+    if before != after {
+        let verb = if before.is_some() { "replaced" } else { "created" };
+        let summary = format!("{verb} the {year} rule set: {} requirements", requirements.len());
+        let entry = audit::Entry::new("setRequirements", "rule_set", year.to_string(), summary)
+            .before(before)
+            .after(after);
+        audit::record(&txn, actor, entry).await?;
+    }
     txn.commit().await?;
 
     require_in_force(db, year).await

@@ -32,6 +32,8 @@ fn options(dry_run: bool) -> ImportOptions {
     ImportOptions {
         dry_run,
         today: ymd(2026, 12, 1),
+        actor: learnmap::audit::Actor::admin(),
+        source: None,
     }
 }
 
@@ -214,7 +216,7 @@ db_test! {
         catalog::update_course(&app.db, incident.id, CoursePatch {
             security_category: Some(Some(SecurityCategory::General)),
             ..Default::default()
-        })
+        }, &learnmap::audit::Actor::admin())
         .await
         .expect("update");
 

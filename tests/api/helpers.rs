@@ -12,6 +12,8 @@ use serde_json::Value;
 pub struct TestApp {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
+    /// The database URL, for running the binary against the same database.
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
     /// The PostgreSQL schema of this test, dropped with it.
     schema_name: Option<(String, String)>,
@@ -54,6 +56,7 @@ impl TestApp {
         TestApp {
             db,
             schema,
+            url: url.to_string(),
             _dir: dir,
             schema_name: None,
         }

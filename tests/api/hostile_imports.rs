@@ -11,7 +11,7 @@ use learnmap::personnel::import::{self, ImportOptions, ImportReport};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 
 use crate::db_test;
 use crate::helpers::TestApp;
@@ -50,6 +50,8 @@ impl Importer {
         let options = ImportOptions {
             dry_run,
             today: NaiveDate::from_ymd_opt(2026, 6, 30).expect("date"),
+            actor: learnmap::audit::Actor::admin(),
+            source: None,
         };
         match self {
             Importer::Units => import::import_units(db, text, options).await,
@@ -178,6 +180,14 @@ async fn snapshot(db: &DatabaseConnection) -> String {
     text
 }
 
+/// The audit log's size: a dry run or a refused import adds nothing to it.
+async fn audit_entries(db: &DatabaseConnection) -> u64 {
+    entity::audit_entry::Entity::find()
+        .count(db)
+        .await
+        .expect("audit entries")
+}
+
 /// Runs an import in a task of its own, so that a panic names the file.
 async fn run(db: &DatabaseConnection, importer: Importer, text: &str, dry_run: bool) -> learnmap::Result<ImportReport> {
     let (db, owned) = (db.clone(), text.to_string());
@@ -192,12 +202,18 @@ async fn check(app: &TestApp, importer: Importer) {
 
     for text in files(importer) {
         let before = snapshot(&app.db).await;
+        let audited = audit_entries(&app.db).await;
 
         let dry = run(&app.db, importer, &text, true).await;
         assert_eq!(
             snapshot(&app.db).await,
             before,
             "{importer:?} dry run wrote on {text:?}"
+        );
+        assert_eq!(
+            audit_entries(&app.db).await,
+            audited,
+            "{importer:?} dry run audited {text:?}"
         );
 
         match run(&app.db, importer, &text, false).await {
@@ -211,6 +227,11 @@ async fn check(app: &TestApp, importer: Importer) {
                     snapshot(&app.db).await,
                     before,
                     "{importer:?} refused but wrote on {text:?}"
+                );
+                assert_eq!(
+                    audit_entries(&app.db).await,
+                    audited,
+                    "{importer:?} refused but audited {text:?}"
                 );
                 refused += 1;
             }

@@ -5,6 +5,7 @@
 mod fixtures;
 mod helpers;
 
+mod audit;
 mod auth_access;
 mod auth_cli;
 mod auth_tokens;

@@ -9,7 +9,10 @@ use chrono::NaiveDate;
 use entity::{CertificateCategory, Criterion, evidence, person};
 use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set};
 
-use super::{Action, Change, ImportOptions, ImportReport, begin, difference, finish, keep, read_table, reject_if_any};
+use super::{
+    Action, Audited, Change, ImportOptions, ImportReport, begin, difference, finish, keep, read_table, reject_if_any,
+};
+use crate::audit::{Entry, snapshot};
 use crate::error::{FieldError, Result};
 use crate::hours::Hours;
 use crate::import::{Column, Row, parse_date, parse_hours};
@@ -63,10 +66,14 @@ pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: Impor
 
     let txn = begin(db).await?;
     let mut changes = Vec::new();
+    let mut entries = Vec::new();
     for row in &rows {
         let person_id = people[&row.employee_no];
         let key = (person_id, row.criterion, row.detail.clone(), row.obtained_on);
         let (action, detail) = upsert(&txn, row, person_id, stored.get(&key)).await?;
+        if action != Action::Unchanged && !options.dry_run {
+            entries.push(entry_for(row, person_id, stored.get(&key), action, &detail));
+        }
         changes.push(Change {
             row: row.line,
             key: row.employee_no.clone(),
@@ -75,7 +82,40 @@ pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: Impor
         });
     }
 
-    finish(txn, changes, options).await
+    let audited = Audited {
+        action: "importEvidence",
+        kind: "evidence",
+        entries,
+    };
+    finish(txn, changes, &options, audited).await
+}
+
+/// The audit entry of a created or updated piece of evidence, keyed by the
+/// person's employee number.
+fn entry_for(
+    row: &EvidenceRow,
+    person_id: i32,
+    stored: Option<&evidence::Model>,
+    action: Action,
+    detail: &str,
+) -> Entry {
+    let written = evidence::Model {
+        id: stored.map_or(0, |s| s.id),
+        person_id,
+        criterion: row.criterion,
+        detail: row.detail.clone(),
+        category: row.category,
+        obtained_on: row.obtained_on,
+        expires_on: row.expires_on,
+        centi_amount: row.amount.map(|a| a.centihours() as i32),
+    };
+    let summary = match action {
+        Action::Created => format!("added evidence of {}", row.employee_no),
+        _ => format!("updated evidence of {}: {detail}", row.employee_no),
+    };
+    Entry::new("importEvidence", "evidence", row.employee_no.clone(), summary)
+        .before(stored.map(|s| snapshot::evidence(&row.employee_no, s)))
+        .after(Some(snapshot::evidence(&row.employee_no, &written)))
 }
 
 fn identity_of(e: &evidence::Model) -> Identity {

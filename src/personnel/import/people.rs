@@ -11,8 +11,10 @@ use sea_orm::{
 };
 
 use super::{
-    Change, ImportOptions, ImportReport, action_for, begin, difference, finish, keep, read_table, reject_if_any,
+    Action, Audited, Change, ImportOptions, ImportReport, action_for, begin, changed_entries, difference, finish, keep,
+    read_table, reject_if_any,
 };
+use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
 use crate::import::{Column, Row, Table, parse_date, parse_email, parse_yes_no};
 use crate::text;
@@ -80,6 +82,7 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
 
     let unit_codes: HashMap<i32, String> = units.iter().map(|(code, id)| (*id, code.clone())).collect();
     let txn = begin(db).await?;
+    let mut before = before_images(&txn, &rows, &existing, &options).await?;
     let mut ids: HashMap<String, i32> = existing.iter().map(|(no, p)| (no.clone(), p.id)).collect();
     let mut changes = Vec::new();
     for row in &rows {
@@ -100,7 +103,52 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
         }
     }
 
-    finish(txn, changes, options).await
+    let audited = audited(&txn, &changes, &mut before, &options).await?;
+    finish(txn, changes, &options, audited).await
+}
+
+/// The stored images of the file's people who exist, unless nothing will be
+/// recorded (a dry run).
+async fn before_images(
+    txn: &DatabaseTransaction,
+    rows: &[PersonRow],
+    existing: &HashMap<String, person::Model>,
+    options: &ImportOptions,
+) -> Result<HashMap<String, serde_json::Value>> {
+    if options.dry_run {
+        return Ok(HashMap::new());
+    }
+    let listed: Vec<person::Model> = rows
+        .iter()
+        .filter_map(|r| existing.get(&r.employee_no))
+        .cloned()
+        .collect();
+    snapshot::people(txn, &listed).await
+}
+
+/// One entry per created or updated person, with their images before and
+/// after; nothing to gather for a dry run.
+async fn audited(
+    txn: &DatabaseTransaction,
+    changes: &[Change],
+    before: &mut HashMap<String, serde_json::Value>,
+    options: &ImportOptions,
+) -> Result<Audited> {
+    let changed: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .map(|c| c.key.clone())
+        .collect();
+    let mut after = if options.dry_run {
+        HashMap::new()
+    } else {
+        snapshot::people_by_employee_no(txn, &changed).await?
+    };
+    Ok(Audited {
+        action: "importPeople",
+        kind: "people",
+        entries: changed_entries("importPeople", "person", changes, before, &mut after),
+    })
 }
 
 /// A column the file leaves out keeps what is stored for the people it lists;

@@ -7,8 +7,10 @@ use entity::{SecurityLevel, agency_level, unit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::{
-    Action, Change, ImportOptions, ImportReport, action_for, begin, difference, finish, read_table, reject_if_any,
+    Action, Audited, Change, ImportOptions, ImportReport, action_for, begin, changed_entries, difference, finish,
+    read_table, reject_if_any,
 };
+use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
 use crate::import::{Column, Row, parse_date};
 
@@ -49,6 +51,7 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
     reject_if_any(errors)?;
 
     let txn = begin(db).await?;
+    let mut before = before_images(&txn, &rows, &existing, &options).await?;
     let mut changes = Vec::new();
     let mut ids: HashMap<String, i32> = existing.iter().map(|(code, u)| (code.clone(), u.id)).collect();
     for row in &rows {
@@ -74,7 +77,48 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
         change.detail = differences.join("; ");
     }
 
-    finish(txn, changes, options).await
+    let audited = audited(&txn, &changes, &mut before, &options).await?;
+    finish(txn, changes, &options, audited).await
+}
+
+/// The stored images of the file's units that exist, unless nothing will be
+/// recorded (a dry run).
+async fn before_images(
+    txn: &sea_orm::DatabaseTransaction,
+    rows: &[UnitRow],
+    existing: &HashMap<String, unit::Model>,
+    options: &ImportOptions,
+) -> Result<HashMap<String, serde_json::Value>> {
+    if options.dry_run {
+        return Ok(HashMap::new());
+    }
+    let listed: Vec<unit::Model> = rows.iter().filter_map(|r| existing.get(&r.code)).cloned().collect();
+    snapshot::units(txn, &listed).await
+}
+
+/// One entry per created or updated unit, with its images before and after;
+/// nothing to gather for a dry run.
+async fn audited(
+    txn: &sea_orm::DatabaseTransaction,
+    changes: &[Change],
+    before: &mut HashMap<String, serde_json::Value>,
+    options: &ImportOptions,
+) -> Result<Audited> {
+    let changed: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .map(|c| c.key.clone())
+        .collect();
+    let mut after = if options.dry_run {
+        HashMap::new()
+    } else {
+        snapshot::units_by_code(txn, &changed).await?
+    };
+    Ok(Audited {
+        action: "importUnits",
+        kind: "units",
+        entries: changed_entries("importUnits", "unit", changes, before, &mut after),
+    })
 }
 
 /// A file without the parent column keeps the stored tree for the units it lists.
