@@ -52,7 +52,7 @@ use crate::audit::{Entry, snapshot};
 use crate::catalog::{MAX_COURSE_HOURS, MAX_TITLE_CHARS, link};
 use crate::error::{Error, FieldError, Result};
 use crate::hours::Hours;
-use crate::import::value::quote;
+use crate::import::value::{keep, parse_employee_no, quote};
 use crate::import::{Column, Row, Table, parse_date, parse_hours};
 use crate::personnel::import::{Action, Audited, Change, ImportOptions, ImportReport, finish};
 use crate::text;
@@ -294,10 +294,6 @@ struct CompletionRow {
     hours: Hours,
     completed_on: NaiveDate,
     course: Resolved,
-}
-
-fn keep<T>(errors: &mut Vec<FieldError>, result: std::result::Result<T, FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
 }
 
 /// Reads and checks one row against the people and the catalog, returning
@@ -741,18 +737,6 @@ pub(crate) fn check_value(key: &str, text: &str) -> std::result::Result<(), Stri
         "completed_on" => parse_date(text).map(drop),
         _ => Ok(()),
     }
-}
-
-/// Letters, digits and `-`, upper-cased, as in the people import.
-fn parse_employee_no(text: &str) -> std::result::Result<String, String> {
-    let no = text.trim().to_ascii_uppercase();
-    if no.is_empty() || no.len() > 32 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(format!(
-            "{} is not an employee number (letters, digits and -, at most 32)",
-            quote(text)
-        ));
-    }
-    Ok(no)
 }
 
 /// A platform's course code (`4230`, `ef8b15d2…`), or a course link, which

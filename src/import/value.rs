@@ -109,6 +109,28 @@ fn is_domain(domain: &str) -> bool {
 }
 
 /// A cell's text in quotes for an error message, shortened if very long.
+/// Employee numbers are letters, digits and `-`; upper case is the canonical
+/// form so that `e1001` and `E1001` are one person, in every file.
+pub fn parse_employee_no(text: &str) -> Result<String, String> {
+    let no = text.trim().to_ascii_uppercase();
+    if no.is_empty() || no.len() > 32 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!(
+            "{} is not an employee number (letters, digits and -, at most 32)",
+            quote(text)
+        ));
+    }
+    Ok(no)
+}
+
+/// Keeps a parsed value, or records its error so that the row's other cells
+/// are still checked and every problem of a file is reported at once.
+pub(crate) fn keep<T>(
+    errors: &mut Vec<crate::error::FieldError>,
+    result: Result<T, crate::error::FieldError>,
+) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
 pub(crate) fn quote(text: &str) -> String {
     if text.chars().count() <= MAX_QUOTED_CHARS {
         return format!("\"{text}\"");

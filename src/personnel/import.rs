@@ -19,6 +19,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, FieldError, Result};
 use crate::import::Table;
+use crate::import::value::keep;
 
 pub use evidence::import_evidence;
 pub use people::import_people;
@@ -85,12 +86,6 @@ impl ImportReport {
 /// Reads the table, or returns every header problem.
 fn read_table(text: &str, columns: &[crate::import::Column]) -> Result<Table> {
     Table::read(text, columns, false).map_err(Error::BadInput)
-}
-
-/// Keeps a parsed value, or records its error so that the row's other cells
-/// are still checked.
-fn keep<T>(errors: &mut Vec<FieldError>, result: std::result::Result<T, FieldError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
 }
 
 /// Fails with all errors, sorted by row, when there are any.

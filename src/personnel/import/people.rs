@@ -16,6 +16,7 @@ use super::{
 };
 use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
+use crate::import::value::parse_employee_no;
 use crate::import::{Column, Row, Table, parse_date, parse_email, parse_yes_no};
 use crate::text;
 
@@ -255,18 +256,6 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
         }),
         _ => Err(errors),
     }
-}
-
-/// Employee numbers are letters, digits and `-`; upper case is kept as the
-/// canonical form so that `e1001` and `E1001` are one person.
-fn parse_employee_no(text: &str) -> std::result::Result<String, String> {
-    let no = text.trim().to_ascii_uppercase();
-    if no.len() > 32 || !no.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(format!(
-            "\"{text}\" is not an employee number (letters, digits and -, at most 32)"
-        ));
-    }
-    Ok(no)
 }
 
 /// The language of a person's messages: Traditional Chinese or English.
