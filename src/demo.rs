@@ -220,6 +220,15 @@ pub async fn generate(db: &DatabaseConnection, options: DemoOptions) -> Result<D
         }
     }
     txn.commit().await?;
+
+    // Fresh statistics and, on PostgreSQL, a visibility map, as autovacuum
+    // would leave them after a real bulk load: without them the planner
+    // takes the new tables for empty ones and cannot answer from an index.
+    let maintenance = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "VACUUM ANALYZE",
+        _ => "ANALYZE",
+    };
+    db.execute_unprepared(maintenance).await?;
     Ok(report)
 }
 
