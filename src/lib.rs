@@ -18,6 +18,7 @@ pub mod import;
 pub mod jobs;
 pub mod mail;
 pub mod personnel;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod seed;

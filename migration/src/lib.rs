@@ -7,6 +7,8 @@ mod m20260101_000002_create_rules;
 mod m20260101_000003_create_personnel;
 mod m20260101_000004_create_completions;
 mod m20260101_000005_create_jobs_and_outbox;
+mod m20261204_000007_indexes;
+mod m20261204_000008_reference_generation;
 
 pub struct Migrator;
 
@@ -19,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000003_create_personnel::Migration),
             Box::new(m20260101_000004_create_completions::Migration),
             Box::new(m20260101_000005_create_jobs_and_outbox::Migration),
+            Box::new(m20261204_000007_indexes::Migration),
+            Box::new(m20261204_000008_reference_generation::Migration),
         ]
     }
 }

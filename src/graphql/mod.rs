@@ -7,6 +7,7 @@ mod completions;
 mod compliance;
 pub mod error;
 mod jobs;
+mod loaders;
 mod pagination;
 mod personnel;
 pub mod scalars;
@@ -49,7 +50,11 @@ pub fn schema(db: DatabaseConnection) -> AppSchema {
 
 /// The schema with the mail configuration that job mutations send with.
 pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -> AppSchema {
+    let reference = std::sync::Arc::new(crate::reference::ReferenceCache::default());
+
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .data(reference)
+        .extension(loaders::PerRequest)
         .data(db)
         .data(mail)
         .limit_depth(MAX_DEPTH)
