@@ -121,8 +121,7 @@ async fn engine_input(setup: &Setup) -> EngineInput {
             .expect("for_unit");
         requirements = unit.rules.requirements.clone();
         for p in unit.people {
-            let facts = p.completions.iter().map(service::completion_fact).collect();
-            people.push((p.facts, facts));
+            people.push((p.facts, p.completions));
         }
     }
     let catalog = course::Entity::find()

@@ -20,6 +20,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod personnel;
+pub mod reference;
 pub mod report;
 pub mod rules;
 pub mod seed;

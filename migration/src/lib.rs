@@ -8,6 +8,8 @@ mod m20260101_000003_create_personnel;
 mod m20260101_000004_create_completions;
 mod m20260101_000005_create_jobs_and_outbox;
 mod m20261204_000006_audit_log;
+mod m20261204_000007_indexes;
+mod m20261204_000008_reference_generation;
 
 pub struct Migrator;
 
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20260101_000004_create_completions::Migration),
             Box::new(m20260101_000005_create_jobs_and_outbox::Migration),
             Box::new(m20261204_000006_audit_log::Migration),
+            Box::new(m20261204_000007_indexes::Migration),
+            Box::new(m20261204_000008_reference_generation::Migration),
         ]
     }
 }

@@ -2,20 +2,23 @@
 //! a whole unit at a time.
 //!
 //! Everything a unit's evaluation needs is loaded in a fixed number of queries
-//! (people, roles, evidence, completions, units, levels, catalog), whatever the
-//! number of people, and then evaluated in memory.
+//! (people, roles, evidence, completions), whatever the number of people, and
+//! then evaluated in memory. The catalog, the rule sets and the unit tree come
+//! from [`Reference`], which the GraphQL layer shares between requests.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use entity::{Facet, agency_level, completion, course, evidence, person, role_assignment, unit};
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use entity::{Facet, Level, SecurityCategory, completion, course, evidence, person, role_assignment, unit};
+use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder};
 
-use super::engine::{self, CompletionFact, CourseFact, Evaluation, PersonFacts};
+use super::engine::{self, CompletionFact, Evaluation, PersonFacts};
 use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::personnel::{self, background};
+use crate::reference::{self, Reference};
 use crate::rules::{self, RuleSetInForce};
 
 /// One person's evaluation with what it was computed from.
@@ -23,7 +26,9 @@ use crate::rules::{self, RuleSetInForce};
 pub struct PersonCompliance {
     pub person: person::Model,
     pub facts: PersonFacts,
-    pub completions: Vec<completion::Model>,
+    /// The completions of the two-year window, as the engine read them; the
+    /// evaluation refers to them by id.
+    pub completions: Vec<CompletionFact>,
     pub evaluation: Evaluation,
 }
 
@@ -36,8 +41,19 @@ pub struct UnitCompliance {
     pub as_of: NaiveDate,
     pub rules: RuleSetInForce,
     pub people: Vec<PersonCompliance>,
-    /// Catalog courses by id, for recommendations.
-    pub catalog: HashMap<i32, course::Model>,
+    /// Catalog courses, for recommendations.
+    pub catalog: Catalog,
+}
+
+/// The catalog courses (not archived) an evaluation may recommend, shared
+/// with the reference cache rather than copied per evaluation.
+#[derive(Debug, Clone)]
+pub struct Catalog(Arc<Reference>);
+
+impl Catalog {
+    pub fn get(&self, id: &i32) -> Option<&course::Model> {
+        self.0.course(*id)
+    }
 }
 
 /// Checks the year and as-of date: the as-of date lies in the year; by default
@@ -55,18 +71,23 @@ pub fn as_of_for(year: i32, as_of: Option<NaiveDate>, today: NaiveDate) -> Resul
     Ok(as_of)
 }
 
+/// One person, found by the caller, against reference data the caller holds:
+/// three indexed queries (roles, evidence, completions).
 pub async fn for_person(
     db: &impl ConnectionTrait,
-    employee_no: &str,
+    reference: Arc<Reference>,
+    person: person::Model,
     year: i32,
     as_of: NaiveDate,
 ) -> Result<(PersonCompliance, UnitCompliance)> {
-    let person = personnel::get_person(db, employee_no).await?;
-    let unit = personnel::unit_by_id(db, person.unit_id)
-        .await?
+    let unit = reference
+        .unit(person.unit_id)
+        .cloned()
         .ok_or_else(|| Error::not_found("unit", person.unit_id))?;
+    let employee_no = person.employee_no.clone();
+    let scope = Scope::Person(person.id);
 
-    let mut result = evaluate(db, unit, vec![person], year, as_of).await?;
+    let mut result = evaluate(db, reference, unit, vec![person], scope, year, as_of).await?;
     let one = result
         .people
         .pop()
@@ -74,91 +95,165 @@ pub async fn for_person(
     Ok((one, result))
 }
 
-/// Everyone in the unit and below who has not left before the as-of date.
+/// Everyone in the unit and below who has not left before the as-of date,
+/// with the reference data read afresh (for jobs and reports).
 pub async fn for_unit(
     db: &impl ConnectionTrait,
     unit_code: &str,
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
-    let unit = personnel::find_unit(db, unit_code)
-        .await?
+    let generation = reference::current_generation(db).await?;
+    let reference = Arc::new(Reference::load(db, generation).await?);
+    for_unit_with(db, reference, unit_code, year, as_of).await
+}
+
+/// [`for_unit`] against reference data the caller holds (the shared cache):
+/// four queries (people, roles, evidence, completions) whatever the size.
+pub async fn for_unit_with(
+    db: &impl ConnectionTrait,
+    reference: Arc<Reference>,
+    unit_code: &str,
+    year: i32,
+    as_of: NaiveDate,
+) -> Result<UnitCompliance> {
+    let unit = reference
+        .unit_by_code(unit_code)
+        .cloned()
         .ok_or_else(|| Error::not_found("unit", unit_code))?;
-    let ids = personnel::subtree_ids(db, unit.id).await?;
+    let scope = Scope::Units {
+        ids: reference.subtree_ids(unit.id),
+        as_of,
+    };
+
     let people = person::Entity::find()
-        .filter(person::Column::UnitId.is_in(ids))
-        .filter(person::Column::LeftOn.is_null().or(person::Column::LeftOn.gte(as_of)))
+        .filter(scope.people())
         .order_by_asc(person::Column::EmployeeNo)
         .all(db)
         .await?;
-    evaluate(db, unit, people, year, as_of).await
+    evaluate(db, reference, unit, people, scope, year, as_of).await
+}
+
+/// Whose facts a query reads. A unit's people are matched by a subquery, not
+/// a list of ids, so that no agency is too large for a statement's binds.
+enum Scope {
+    Person(i32),
+    Units { ids: Vec<i32>, as_of: NaiveDate },
+}
+
+impl Scope {
+    /// The people of the scope, as a condition on `person`.
+    fn people(&self) -> SimpleExpr {
+        match self {
+            Scope::Person(id) => person::Column::Id.eq(*id),
+            Scope::Units { ids, as_of } => person::Column::UnitId
+                .is_in(ids.iter().copied())
+                .and(person::Column::LeftOn.is_null().or(person::Column::LeftOn.gte(*as_of))),
+        }
+    }
+
+    /// The rows of the scope's people, as a condition on a `person_id` column.
+    fn rows_of(&self, person_id: impl ColumnTrait) -> SimpleExpr {
+        match self {
+            Scope::Person(id) => person_id.eq(*id),
+            Scope::Units { .. } => person_id.in_subquery(
+                Query::select()
+                    .column(person::Column::Id)
+                    .from(person::Entity)
+                    .and_where(self.people())
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// The columns of a completion the engine reads, and nothing else (no title,
+/// course key, source or timestamps): all of them are in the index
+/// `completion_facts`, so PostgreSQL answers from the index alone.
+#[derive(Debug, DerivePartialModel)]
+#[sea_orm(entity = "completion::Entity")]
+struct CompletionRow {
+    id: i32,
+    person_id: i32,
+    course_id: Option<i32>,
+    centihours: i32,
+    completed_on: NaiveDate,
+    facet: Option<Facet>,
+    level: Option<Level>,
+    security_category: Option<SecurityCategory>,
+}
+
+/// Each person's facts from their rows, by person id.
+struct Facts {
+    roles: HashMap<i32, Vec<role_assignment::Model>>,
+    evidence: HashMap<i32, Vec<evidence::Model>>,
+    completions: HashMap<i32, Vec<CompletionFact>>,
+}
+
+/// Reads the three kinds of rows at once: over a pool they run side by side
+/// on separate connections, which shortens one person's answer.
+async fn load_facts(db: &impl ConnectionTrait, scope: &Scope, year: i32) -> Result<Facts> {
+    let roles = role_assignment::Entity::find()
+        .filter(scope.rows_of(role_assignment::Column::PersonId))
+        .all(db);
+    let evidence = evidence::Entity::find()
+        .filter(scope.rows_of(evidence::Column::PersonId))
+        .all(db);
+    // No ORDER BY: sorting a unit's tens of thousands of rows spills to disk
+    // in PostgreSQL's default work memory; each person's few dozen are sorted
+    // here instead.
+    let window_start = engine::window_start(year - 1, 1);
+    let completions = completion::Entity::find()
+        .filter(scope.rows_of(completion::Column::PersonId))
+        .filter(completion::Column::CompletedOn.gte(window_start))
+        .into_partial_model::<CompletionRow>()
+        .all(db);
+    let (roles, evidence, completions) = tokio::try_join!(roles, evidence, completions)?;
+
+    let mut completions = group_map(completions, |c| c.person_id, completion_fact);
+    for mine in completions.values_mut() {
+        mine.sort_unstable_by_key(|c| (c.completed_on, c.id));
+    }
+    Ok(Facts {
+        roles: group(roles, |r| r.person_id),
+        evidence: group(evidence, |e| e.person_id),
+        completions,
+    })
 }
 
 async fn evaluate(
     db: &impl ConnectionTrait,
+    reference: Arc<Reference>,
     unit: unit::Model,
     people: Vec<person::Model>,
+    scope: Scope,
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
-    let rules = rules::require_in_force(db, year).await?;
-    let ids: Vec<i32> = people.iter().map(|p| p.id).collect();
-
-    let roles = group(
-        role_assignment::Entity::find()
-            .filter(role_assignment::Column::PersonId.is_in(ids.clone()))
-            .all(db)
-            .await?,
-        |r| r.person_id,
-    );
-    let evidence = group(
-        evidence::Entity::find()
-            .filter(evidence::Column::PersonId.is_in(ids.clone()))
-            .all(db)
-            .await?,
-        |e| e.person_id,
-    );
-    let window_start = engine::window_start(year - 1, 1);
-    let completions = group(
-        completion::Entity::find()
-            .filter(completion::Column::PersonId.is_in(ids))
-            .filter(completion::Column::CompletedOn.gte(window_start))
-            .order_by_asc(completion::Column::CompletedOn)
-            .order_by_asc(completion::Column::Id)
-            .all(db)
-            .await?,
-        |c| c.person_id,
-    );
-    let agencies = AgencyLevels::load(db).await?;
-    let catalog_rows = course::Entity::find()
-        .filter(course::Column::ArchivedAt.is_null())
-        .order_by_asc(course::Column::Id)
-        .all(db)
-        .await?;
-    let catalog: Vec<CourseFact> = catalog_rows.iter().map(course_fact).collect();
+    let rules = reference.require_rules(year)?;
+    let mut facts = load_facts(db, &scope, year).await?;
 
     let evaluated = people
         .into_iter()
         .map(|person| {
-            let facts = PersonFacts {
-                role: personnel::role_on(roles.get(&person.id).map_or(&[][..], Vec::as_slice), as_of),
-                technical_background: has_background(&person, evidence.get(&person.id), as_of),
-                agency_level: agencies.level_of(person.unit_id, as_of),
+            let completions = facts.completions.remove(&person.id).unwrap_or_default();
+            let person_facts = PersonFacts {
+                role: personnel::role_on(facts.roles.get(&person.id).map_or(&[][..], Vec::as_slice), as_of),
+                technical_background: has_background(&person, facts.evidence.get(&person.id), as_of),
+                agency_level: reference.level_of(person.unit_id, as_of),
             };
-            let mine = completions.get(&person.id).cloned().unwrap_or_default();
-            let facts_of_completions: Vec<CompletionFact> = mine.iter().map(completion_fact).collect();
             let evaluation = engine::evaluate(
-                &facts,
-                &facts_of_completions,
+                &person_facts,
+                &completions,
                 &rules.requirements,
-                &catalog,
+                reference.course_facts(),
                 year,
                 as_of,
             );
             PersonCompliance {
                 person,
-                facts,
-                completions: mine,
+                facts: person_facts,
+                completions,
                 evaluation,
             }
         })
@@ -170,14 +265,26 @@ async fn evaluate(
         as_of,
         rules,
         people: evaluated,
-        catalog: catalog_rows.into_iter().map(|c| (c.id, c)).collect(),
+        catalog: Catalog(reference),
     })
 }
 
+/// Completions by id, whole, for showing what counted and what did not.
+pub async fn completions_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<completion::Model>> {
+    Ok(completion::Entity::find()
+        .filter(completion::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 fn group<T>(rows: Vec<T>, key: impl Fn(&T) -> i32) -> HashMap<i32, Vec<T>> {
-    let mut groups: HashMap<i32, Vec<T>> = HashMap::new();
+    group_map(rows, key, |row| row)
+}
+
+fn group_map<T, U>(rows: Vec<T>, key: impl Fn(&T) -> i32, map: impl Fn(T) -> U) -> HashMap<i32, Vec<U>> {
+    let mut groups: HashMap<i32, Vec<U>> = HashMap::new();
     for row in rows {
-        groups.entry(key(&row)).or_default().push(row);
+        groups.entry(key(&row)).or_default().push(map(row));
     }
     groups
 }
@@ -187,55 +294,19 @@ fn has_background(person: &person::Model, evidence: Option<&Vec<evidence::Model>
     background::derive(&facts, personnel::override_of(person), as_of).has_background
 }
 
-pub fn completion_fact(c: &completion::Model) -> CompletionFact {
+/// The engine never reads a completion's title, so it is left empty rather
+/// than read and copied for every row; whoever shows a completion fetches its
+/// whole row by id.
+fn completion_fact(c: CompletionRow) -> CompletionFact {
     CompletionFact {
         id: c.id.into(),
         course_id: c.course_id,
-        title: c.title.clone(),
+        title: String::new(),
         completed_on: c.completed_on,
         hours: Hours::from_centihours(c.centihours.into()),
         facet: c.facet.unwrap_or(Facet::Security),
         level: c.level,
         security_category: c.security_category,
-    }
-}
-
-fn course_fact(c: &course::Model) -> CourseFact {
-    CourseFact {
-        id: c.id,
-        title: c.title.clone(),
-        hours: Hours::from_centihours(c.centihours.into()),
-        facet: c.facet,
-        level: c.level,
-        security_category: c.security_category,
-    }
-}
-
-/// Every unit's agency and every agency's level history, loaded once.
-struct AgencyLevels {
-    parent: HashMap<i32, Option<i32>>,
-    levels: HashMap<i32, Vec<agency_level::Model>>,
-}
-
-impl AgencyLevels {
-    async fn load(db: &impl ConnectionTrait) -> Result<Self> {
-        let units = unit::Entity::find().all(db).await?;
-        let levels = agency_level::Entity::find().all(db).await?;
-        Ok(AgencyLevels {
-            parent: units.into_iter().map(|u| (u.id, u.parent_id)).collect(),
-            levels: group(levels, |l| l.unit_id),
-        })
-    }
-
-    fn level_of(&self, unit_id: i32, on: NaiveDate) -> Option<entity::SecurityLevel> {
-        let mut current = unit_id;
-        for _ in 0..=self.parent.len() {
-            match self.parent.get(&current).copied().flatten() {
-                Some(parent) => current = parent,
-                None => break,
-            }
-        }
-        personnel::level_on(self.levels.get(&current).map_or(&[][..], Vec::as_slice), on)
     }
 }
 

@@ -28,7 +28,6 @@
 
 use async_graphql::{Context, ErrorExtensions, Object};
 use entity::person;
-use sea_orm::ConnectionTrait;
 
 use super::error::ServiceResultExt;
 use crate::personnel;
@@ -135,67 +134,66 @@ pub fn require_admin(ctx: &Context<'_>) -> async_graphql::Result<()> {
 const NOT_YOURS: &str = "you may read only your own record and those of the people below you";
 
 /// The caller may read this person: an admin, the person, or anyone above
-/// them in the supervisor tree.
+/// them in the supervisor tree. At most one query, batched with the checks of
+/// the other rows of a list.
 pub async fn require_reader_of(ctx: &Context<'_>, target: &person::Model) -> async_graphql::Result<()> {
     let caller_no = match caller(ctx) {
         Caller::Admin { .. } => return Ok(()),
         Caller::Anonymous => return Err(unauthenticated()),
         Caller::Person { employee_no } => employee_no,
     };
-    if is_at_or_above(super::db(ctx), caller_no, target).await.gql()? {
+    if &target.employee_no == caller_no || is_above(ctx, caller_no, target.supervisor_id).await? {
         Ok(())
     } else {
         Err(forbidden(NOT_YOURS))
     }
 }
 
-/// [`require_reader_of`] the person with this employee number; for a caller
-/// who is not an admin, a person who does not exist is refused alike.
-pub async fn require_reader_of_no(ctx: &Context<'_>, employee_no: &str) -> async_graphql::Result<()> {
-    match caller(ctx) {
-        Caller::Admin { .. } => Ok(()),
-        Caller::Anonymous => Err(unauthenticated()),
-        Caller::Person { .. } => match personnel::find_person(super::db(ctx), employee_no).await.gql()? {
-            Some(target) => require_reader_of(ctx, &target).await,
-            None => Err(forbidden(NOT_YOURS)),
-        },
+/// Finds the person with this employee number if the caller may read them:
+/// for a caller who is not an admin, a person who does not exist is refused
+/// like one they may not read. Admins get `None` for a missing person.
+pub async fn readable_person(ctx: &Context<'_>, employee_no: &str) -> async_graphql::Result<Option<person::Model>> {
+    if let Caller::Anonymous = caller(ctx) {
+        return Err(unauthenticated());
+    }
+    let found = personnel::find_person(super::db(ctx), employee_no).await.gql()?;
+    match (&found, caller(ctx).is_admin()) {
+        (_, true) => Ok(found),
+        (Some(target), false) => require_reader_of(ctx, target).await.map(|()| found),
+        (None, false) => Err(forbidden(NOT_YOURS)),
     }
 }
 
 /// [`require_reader_of`] the person's supervisor (nothing to check without one).
 pub async fn require_reader_of_supervisor(ctx: &Context<'_>, target: &person::Model) -> async_graphql::Result<()> {
-    match caller(ctx) {
-        Caller::Admin { .. } => Ok(()),
-        Caller::Anonymous => Err(unauthenticated()),
-        Caller::Person { .. } => {
-            let Some(id) = target.supervisor_id else { return Ok(()) };
-            match personnel::person_by_id(super::db(ctx), id).await.gql()? {
-                Some(supervisor) => require_reader_of(ctx, &supervisor).await,
-                None => Ok(()),
-            }
-        }
+    let caller_no = match caller(ctx) {
+        Caller::Admin { .. } => return Ok(()),
+        Caller::Anonymous => return Err(unauthenticated()),
+        Caller::Person { employee_no } => employee_no,
+    };
+    let Some(id) = target.supervisor_id else { return Ok(()) };
+    let chain = chain_from(ctx, id).await?;
+    if chain.is_empty() || chain.iter().any(|no| no == caller_no) {
+        Ok(())
+    } else {
+        Err(forbidden(NOT_YOURS))
     }
 }
 
-/// Whether the employee is the target or above them in the supervisor tree.
-/// The walk is bounded: a cycle cannot be imported, but hand-edited data could
-/// hold one.
-async fn is_at_or_above(db: &impl ConnectionTrait, employee_no: &str, target: &person::Model) -> crate::Result<bool> {
-    if target.employee_no == employee_no {
-        return Ok(true);
-    }
-    let mut next = target.supervisor_id;
-    for _ in 0..64 {
-        let Some(id) = next else { return Ok(false) };
-        let Some(supervisor) = personnel::person_by_id(db, id).await? else {
-            return Ok(false);
-        };
-        if supervisor.employee_no == employee_no {
-            return Ok(true);
-        }
-        next = supervisor.supervisor_id;
-    }
-    Ok(false)
+/// Whether the employee is this person (a supervisor of the target) or above
+/// them in the supervisor tree.
+async fn is_above(ctx: &Context<'_>, employee_no: &str, supervisor_id: Option<i32>) -> async_graphql::Result<bool> {
+    let Some(id) = supervisor_id else { return Ok(false) };
+    Ok(chain_from(ctx, id).await?.iter().any(|no| no == employee_no))
+}
+
+/// The employee numbers from a person up their supervisor chain; empty when
+/// the person does not exist.
+async fn chain_from(ctx: &Context<'_>, person_id: i32) -> async_graphql::Result<Vec<String>> {
+    Ok(super::loaders::of(ctx)
+        .load_one(super::loaders::ChainAbove(person_id))
+        .await?
+        .unwrap_or_default())
 }
 
 #[derive(Default)]

@@ -229,17 +229,49 @@ impl From<&engine::Line> for ComplianceLine {
     }
 }
 
-/// A completion that counted, and toward which line (index into `lines`).
-#[derive(SimpleObject)]
+/// A counted completion by id; its row is fetched only when asked for.
 pub struct CountedCompletion {
-    completion: Completion,
+    completion_id: i64,
     line: usize,
 }
 
-#[derive(SimpleObject)]
+/// A completion that counted, and toward which line (index into `lines`).
+#[Object]
+impl CountedCompletion {
+    async fn completion(&self, ctx: &Context<'_>) -> async_graphql::Result<Completion> {
+        completion_by_id(ctx, self.completion_id).await
+    }
+
+    async fn line(&self) -> usize {
+        self.line
+    }
+}
+
 pub struct IgnoredCompletion {
-    completion: Completion,
+    completion_id: i64,
     reason: IgnoreReason,
+}
+
+#[Object]
+impl IgnoredCompletion {
+    async fn completion(&self, ctx: &Context<'_>) -> async_graphql::Result<Completion> {
+        completion_by_id(ctx, self.completion_id).await
+    }
+
+    async fn reason(&self) -> IgnoreReason {
+        self.reason
+    }
+}
+
+/// The whole row of a completion the engine referred to; the evaluation read
+/// only the columns it needs, so the rest is fetched, batched, when asked for.
+async fn completion_by_id(ctx: &Context<'_>, id: i64) -> async_graphql::Result<Completion> {
+    let id = i32::try_from(id).map_err(|_| async_graphql::Error::new("completion id out of range"))?;
+    super::loaders::of(ctx)
+        .load_one(super::loaders::CompletionId(id))
+        .await?
+        .map(Completion)
+        .ok_or_else(|| super::error::to_graphql(crate::Error::not_found("completion", id)))
 }
 
 /// Courses that close a line's shortfall with the fewest total hours.
@@ -275,7 +307,6 @@ pub struct Compliance {
 }
 
 fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
-    let completion = |id: i64| p.completions.iter().find(|c| i64::from(c.id) == id).cloned();
     let e = &p.evaluation;
     Compliance {
         person: Person(p.person.clone()),
@@ -290,22 +321,20 @@ fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
         counted: e
             .counted
             .iter()
-            .filter_map(|c| {
-                completion(c.completion_id).map(|m| CountedCompletion {
-                    completion: Completion(m),
-                    line: c.line,
-                })
+            .map(|c| CountedCompletion {
+                completion_id: c.completion_id,
+                line: c.line,
             })
             .collect(),
         ignored: e
             .ignored
             .iter()
-            .filter_map(|i| {
+            .map(|i| {
                 let reason: EngineIgnoreReason = i.reason;
-                completion(i.completion_id).map(|m| IgnoredCompletion {
-                    completion: Completion(m),
+                IgnoredCompletion {
+                    completion_id: i.completion_id,
                     reason: reason.into(),
-                })
+                }
             })
             .collect(),
         recommendations: e
@@ -394,7 +423,12 @@ impl UnitComplianceReport {
 
     /// The people behind pace or non-compliant, by employee number.
     #[graphql(complexity = "super::pagination::page_complexity(first, child_complexity)")]
-    async fn behind(&self, first: Option<i32>, after: Option<String>) -> async_graphql::Result<ComplianceConnection> {
+    async fn behind(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<ComplianceConnection> {
         let first = page_size(first)? as usize;
         let start = super::pagination::after_offset(after)?;
         let behind: Vec<&PersonCompliance> = self
@@ -403,6 +437,9 @@ impl UnitComplianceReport {
             .iter()
             .filter(|p| matches!(p.evaluation.status, Status::Behind | Status::NonCompliant))
             .collect();
+
+        let page = behind.iter().skip(start).take(first);
+        prime_page(ctx, page).await?;
 
         let mut connection = Connection::with_additional_fields(
             start > 0,
@@ -421,6 +458,34 @@ impl UnitComplianceReport {
         );
         Ok(connection)
     }
+}
+
+/// Loads what the page's rows will ask for, one batch per field.
+async fn prime_page<'p>(
+    ctx: &Context<'_>,
+    page: impl Iterator<Item = &'p &'p PersonCompliance> + Clone,
+) -> async_graphql::Result<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let wanted = super::loaders::Wanted::of(node.field("person"));
+    let people: Vec<&entity::person::Model> = page.clone().map(|p| &p.person).collect();
+    super::loaders::prime_people(ctx, wanted, people.into_iter()).await?;
+
+    let counted = node.field("counted").field("completion").exists();
+    let ignored = node.field("ignored").field("completion").exists();
+    if counted || ignored {
+        let mut ids: Vec<i64> = Vec::new();
+        for p in page {
+            let e = &p.evaluation;
+            if counted {
+                ids.extend(e.counted.iter().map(|c| c.completion_id));
+            }
+            if ignored {
+                ids.extend(e.ignored.iter().map(|i| i.completion_id));
+            }
+        }
+        super::loaders::prime_completions(ctx, ids.into_iter()).await?;
+    }
+    Ok(())
 }
 
 /// Running totals of one facet and security category, exact until the end.
@@ -492,9 +557,14 @@ impl ComplianceQuery {
         year: i32,
         as_of: Option<Date>,
     ) -> async_graphql::Result<Compliance> {
-        super::access::require_reader_of_no(ctx, &employee_no).await?;
+        let person = super::access::readable_person(ctx, &employee_no).await?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
-        let (person, unit) = service::for_person(super::db(ctx), &employee_no, year, as_of)
+        let person = person
+            .ok_or_else(|| crate::Error::not_found("person", &employee_no))
+            .gql()?;
+
+        let reference = super::loaders::reference(ctx).await?;
+        let (person, unit) = service::for_person(super::db(ctx), reference, person, year, as_of)
             .await
             .gql()?;
         Ok(compliance_of(&person, &unit))
@@ -510,7 +580,10 @@ impl ComplianceQuery {
     ) -> async_graphql::Result<UnitComplianceReport> {
         require_admin(ctx)?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
-        let unit = service::for_unit(super::db(ctx), &unit_code, year, as_of).await.gql()?;
+        let reference = super::loaders::reference(ctx).await?;
+        let unit = service::for_unit_with(super::db(ctx), reference, &unit_code, year, as_of)
+            .await
+            .gql()?;
         Ok(UnitComplianceReport(unit))
     }
 }

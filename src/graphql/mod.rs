@@ -8,6 +8,7 @@ mod completions;
 mod compliance;
 pub mod error;
 mod jobs;
+mod loaders;
 pub mod metrics;
 mod pagination;
 mod personnel;
@@ -53,8 +54,11 @@ pub fn schema(db: DatabaseConnection) -> AppSchema {
 /// The schema with the mail configuration that job mutations send with.
 /// It counts its requests in metrics of its own (`schema.data::<Metrics>()`).
 pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -> AppSchema {
+    let reference = std::sync::Arc::new(crate::reference::ReferenceCache::default());
     let metrics = crate::metrics::Metrics::new();
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .data(reference)
+        .extension(loaders::PerRequest)
         .data(db)
         .data(mail)
         .data(metrics.clone())

@@ -6,6 +6,7 @@ use entity::{agency_level, evidence, person, role_assignment, unit};
 
 use super::access::require_admin;
 use super::error::ServiceResultExt;
+use super::loaders;
 use super::pagination::{Counted, page_size};
 use super::scalars::Date;
 use crate::clock;
@@ -97,19 +98,14 @@ impl Person {
     }
 
     async fn unit(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
-        Ok(personnel::unit_by_id(super::db(ctx), self.0.unit_id)
-            .await
-            .gql()?
-            .map(Unit))
+        let reference = loaders::reference(ctx).await?;
+        Ok(reference.unit(self.0.unit_id).cloned().map(Unit))
     }
 
     /// The agency (top-level unit) the person's unit belongs to.
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
-        let db = super::db(ctx);
-        let Some(unit) = personnel::unit_by_id(db, self.0.unit_id).await.gql()? else {
-            return Ok(None);
-        };
-        Ok(Some(Unit(personnel::agency_of(db, unit).await.gql()?)))
+        let reference = loaders::reference(ctx).await?;
+        Ok(reference.agency_of(self.0.unit_id).cloned().map(Unit))
     }
 
     /// The direct supervisor.
@@ -118,25 +114,25 @@ impl Person {
         let Some(id) = self.0.supervisor_id else {
             return Ok(None);
         };
-        Ok(personnel::person_by_id(super::db(ctx), id).await.gql()?.map(Person))
+        Ok(loaders::of(ctx).load_one(loaders::PersonId(id)).await?.map(Person))
     }
 
     /// The people whose direct supervisor this person is.
     async fn direct_reports(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Person>> {
         super::access::require_reader_of(ctx, &self.0).await?;
-        let reports = personnel::direct_reports(super::db(ctx), self.0.id).await.gql()?;
-        Ok(reports.into_iter().map(Person).collect())
+        let reports = loaders::of(ctx).load_one(loaders::ReportsOf(self.0.id)).await?;
+        Ok(reports.into_iter().flatten().map(Person).collect())
     }
 
     /// The role held on a date (default: today in Taipei); null for none.
     async fn role(&self, ctx: &Context<'_>, as_of: Option<Date>) -> async_graphql::Result<Option<Role>> {
-        let history = personnel::role_history(super::db(ctx), self.0.id).await.gql()?;
+        let history = self.roles(ctx).await?;
         Ok(personnel::role_on(&history, as_of_or_today(as_of)).map(Into::into))
     }
 
     /// Every role held, oldest first.
     async fn role_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RoleAssignment>> {
-        let history = personnel::role_history(super::db(ctx), self.0.id).await.gql()?;
+        let history = self.roles(ctx).await?;
         Ok(history.into_iter().map(RoleAssignment).collect())
     }
 
@@ -148,16 +144,32 @@ impl Person {
         as_of: Option<Date>,
     ) -> async_graphql::Result<TechnicalBackground> {
         let on = as_of_or_today(as_of);
-        let verdict = personnel::technical_background(super::db(ctx), &self.0, on)
-            .await
-            .gql()?;
+        let evidence: Vec<background::EvidenceFact> = self
+            .evidence_rows(ctx)
+            .await?
+            .iter()
+            .map(personnel::evidence_fact)
+            .collect();
+        let verdict = background::derive(&evidence, personnel::override_of(&self.0), on);
         Ok(TechnicalBackground::from_verdict(verdict, on))
     }
 
     /// The evidence recorded toward the technical background.
     async fn evidence(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Evidence>> {
-        let evidence = personnel::evidence_of(super::db(ctx), self.0.id).await.gql()?;
+        let evidence = self.evidence_rows(ctx).await?;
         Ok(evidence.into_iter().map(Evidence).collect())
+    }
+}
+
+impl Person {
+    async fn roles(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<role_assignment::Model>> {
+        let history = loaders::of(ctx).load_one(loaders::RolesOf(self.0.id)).await?;
+        Ok(history.unwrap_or_default())
+    }
+
+    async fn evidence_rows(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<evidence::Model>> {
+        let evidence = loaders::of(ctx).load_one(loaders::EvidenceOf(self.0.id)).await?;
+        Ok(evidence.unwrap_or_default())
     }
 }
 
@@ -180,22 +192,25 @@ impl Unit {
 
     async fn parent(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Unit>> {
         let Some(id) = self.0.parent_id else { return Ok(None) };
-        Ok(personnel::unit_by_id(super::db(ctx), id).await.gql()?.map(Unit))
+        let reference = loaders::reference(ctx).await?;
+        Ok(reference.unit(id).cloned().map(Unit))
     }
 
     /// The units directly below.
     async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Unit>> {
-        let all = personnel::units(super::db(ctx)).await.gql()?;
-        Ok(all
-            .into_iter()
-            .filter(|u| u.parent_id == Some(self.0.id))
-            .map(Unit)
-            .collect())
+        let reference = loaders::reference(ctx).await?;
+        Ok(reference.children(self.0.id).cloned().map(Unit).collect())
     }
 
     /// The agency the unit belongs to (itself for an agency).
     async fn agency(&self, ctx: &Context<'_>) -> async_graphql::Result<Unit> {
-        Ok(Unit(personnel::agency_of(super::db(ctx), self.0.clone()).await.gql()?))
+        let reference = loaders::reference(ctx).await?;
+        Ok(Unit(
+            reference
+                .agency_of(self.0.id)
+                .cloned()
+                .unwrap_or_else(|| self.0.clone()),
+        ))
     }
 
     /// The agency's security level in force on a date (default: today);
@@ -205,18 +220,20 @@ impl Unit {
         ctx: &Context<'_>,
         as_of: Option<Date>,
     ) -> async_graphql::Result<Option<SecurityLevel>> {
-        let db = super::db(ctx);
-        let agency = personnel::agency_of(db, self.0.clone()).await.gql()?;
-        let history = personnel::level_history(db, agency.id).await.gql()?;
-        Ok(personnel::level_on(&history, as_of_or_today(as_of)).map(Into::into))
+        let reference = loaders::reference(ctx).await?;
+        Ok(reference.level_of(self.0.id, as_of_or_today(as_of)).map(Into::into))
     }
 
     /// The agency's security levels over time, oldest first.
     async fn security_level_history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AgencyLevel>> {
-        let db = super::db(ctx);
-        let agency = personnel::agency_of(db, self.0.clone()).await.gql()?;
-        let history = personnel::level_history(db, agency.id).await.gql()?;
-        Ok(history.into_iter().map(AgencyLevel).collect())
+        let reference = loaders::reference(ctx).await?;
+        let agency = reference.agency_of(self.0.id).map_or(self.0.id, |a| a.id);
+        Ok(reference
+            .level_history(agency)
+            .iter()
+            .cloned()
+            .map(AgencyLevel)
+            .collect())
     }
 }
 
@@ -403,11 +420,7 @@ pub struct PersonnelQuery;
 impl PersonnelQuery {
     /// One person by employee number.
     async fn person(&self, ctx: &Context<'_>, employee_no: String) -> async_graphql::Result<Option<Person>> {
-        super::access::require_reader_of_no(ctx, &employee_no).await?;
-        Ok(personnel::find_person(super::db(ctx), &employee_no)
-            .await
-            .gql()?
-            .map(Person))
+        Ok(super::access::readable_person(ctx, &employee_no).await?.map(Person))
     }
 
     /// People in employee-number order, a page at a time (`first` at most 100).
@@ -434,6 +447,9 @@ impl PersonnelQuery {
         let page = personnel::list_people(super::db(ctx), &filter, after.clone(), first, clock::today())
             .await
             .gql()?;
+
+        let wanted = loaders::Wanted::of(ctx.look_ahead().field("edges").field("node"));
+        loaders::prime_people(ctx, wanted, page.people.iter()).await?;
 
         let mut connection = Connection::with_additional_fields(
             after.is_some(),

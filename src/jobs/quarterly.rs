@@ -8,6 +8,7 @@
 //! replica queues nothing twice.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{Facet, SecurityCategory, job_run, person, quarterly_shortfall, unit};
@@ -26,6 +27,7 @@ use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::mail::outbox::{self, NewMessage};
 use crate::mail::templates;
+use crate::reference::{self, Reference};
 use crate::report::status_code;
 
 pub const JOB: &str = "quarterly_shortfall";
@@ -217,8 +219,10 @@ async fn compute_and_queue(
         delete_snapshot(&txn, request).await?;
     }
 
+    let generation = reference::current_generation(&txn).await?;
+    let reference = Arc::new(Reference::load(&txn, generation).await?);
     for agency in agencies(&txn).await? {
-        let unit = service::for_unit(&txn, &agency.code, request.year, as_of).await?;
+        let unit = service::for_unit_with(&txn, reference.clone(), &agency.code, request.year, as_of).await?;
         if !request.dry_run {
             insert_snapshot(&txn, request, run_id, &unit.people).await?;
         }

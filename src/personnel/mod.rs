@@ -51,6 +51,77 @@ pub async fn direct_reports(db: &impl ConnectionTrait, person_id: i32) -> Result
         .await?)
 }
 
+/// People by id, for many ids in one query.
+pub async fn people_by_ids(db: &impl ConnectionTrait, ids: &[i32]) -> Result<Vec<person::Model>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// The direct reports of many people, in employee-number order.
+pub async fn direct_reports_of(db: &impl ConnectionTrait, supervisor_ids: &[i32]) -> Result<Vec<person::Model>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::SupervisorId.is_in(supervisor_ids.iter().copied()))
+        .order_by_asc(person::Column::EmployeeNo)
+        .all(db)
+        .await?)
+}
+
+/// The role histories of many people, each oldest first.
+pub async fn role_histories(db: &impl ConnectionTrait, person_ids: &[i32]) -> Result<Vec<role_assignment::Model>> {
+    Ok(role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.is_in(person_ids.iter().copied()))
+        .order_by_asc(role_assignment::Column::StartsOn)
+        .order_by_asc(role_assignment::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The evidence of many people, in the order it was recorded.
+pub async fn evidence_of_many(db: &impl ConnectionTrait, person_ids: &[i32]) -> Result<Vec<evidence::Model>> {
+    Ok(evidence::Entity::find()
+        .filter(evidence::Column::PersonId.is_in(person_ids.iter().copied()))
+        .order_by_asc(evidence::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// How far up a supervisor chain is followed: a cycle cannot be imported, but
+/// hand-edited data could hold one.
+const MAX_CHAIN: i32 = 64;
+
+/// For each person id, the employee numbers of that person and of everyone
+/// above them in the supervisor tree, nearest first: one recursive query for
+/// all of them, however deep the trees.
+pub async fn chains_above(db: &impl ConnectionTrait, ids: &[i32]) -> Result<HashMap<i32, Vec<String>>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    // The ids are integers, written out rather than bound so that one
+    // statement serves both backends' placeholder styles.
+    let list = ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "WITH RECURSIVE chain(start_id, id, employee_no, supervisor_id, depth) AS ( \
+           SELECT id, id, employee_no, supervisor_id, 0 FROM person WHERE id IN ({list}) \
+           UNION ALL \
+           SELECT chain.start_id, person.id, person.employee_no, person.supervisor_id, chain.depth + 1 \
+           FROM chain JOIN person ON person.id = chain.supervisor_id WHERE chain.depth < {MAX_CHAIN} \
+         ) SELECT start_id, employee_no FROM chain ORDER BY start_id, depth"
+    );
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await?;
+
+    let mut chains: HashMap<i32, Vec<String>> = HashMap::new();
+    for row in rows {
+        let start: i32 = row.try_get("", "start_id")?;
+        let employee_no: String = row.try_get("", "employee_no")?;
+        chains.entry(start).or_default().push(employee_no);
+    }
+    Ok(chains)
+}
+
 /// What a people listing may be narrowed to.
 #[derive(Debug, Clone, Default)]
 pub struct PeopleFilter {

@@ -95,6 +95,20 @@ pub async fn in_force(db: &impl ConnectionTrait, year: i32) -> Result<Option<Rul
     }))
 }
 
+/// The rule set in force for a year among every set and requirement row, as
+/// [`in_force`] picks it, for callers that hold the rows already (the
+/// reference cache).
+pub fn in_force_among(sets: &[rule_set::Model], rows: &[requirement::Model], year: i32) -> Option<RuleSetInForce> {
+    let set = sets.iter().filter(|s| s.year <= year).max_by_key(|s| s.year)?;
+    let mut mine: Vec<&requirement::Model> = rows.iter().filter(|r| r.year == set.year).collect();
+    mine.sort_by_key(|r| r.position);
+    Some(RuleSetInForce {
+        requested_year: year,
+        rule_set: set.clone(),
+        requirements: mine.into_iter().map(from_row).collect(),
+    })
+}
+
 pub async fn require_in_force(db: &impl ConnectionTrait, year: i32) -> Result<RuleSetInForce> {
     in_force(db, year)
         .await?

@@ -22,6 +22,7 @@ mod personnel_import;
 mod personnel_queries;
 mod quarterly;
 mod queries_count;
+mod reference_cache;
 mod schema;
 mod seed;
 mod smtp;
