@@ -142,7 +142,6 @@ enum Command {
         #[arg(long, default_value = "8h", value_parser = learnmap::auth::parse_ttl)]
         ttl: std::time::Duration,
     },
-    /// Import a CSV file (UTF-8 or Big5, as Excel saves it); all rows or none.
     /// Write a unit's compliance report: one row per person and requirement.
     Report {
         /// The unit; its subtree is included.
@@ -169,6 +168,7 @@ enum Command {
         #[command(subcommand)]
         action: MailCommand,
     },
+    /// Import a CSV file (UTF-8 or Big5, as Excel saves it); all rows or none.
     Import {
         kind: ImportKind,
         file: PathBuf,

@@ -4,7 +4,8 @@
 //! - `/graphql` (GET and POST) authenticates the bearer token and runs the
 //!   request as its caller (see `auth` and `graphql::access`). A request with
 //!   no token is anonymous; one with a token that does not verify is refused
-//!   with 401 and `UNAUTHENTICATED`, whatever it asks for.
+//!   with 401 and `UNAUTHENTICATED`, whatever it asks for. A GET may only
+//!   read: a mutation over GET is refused with 405.
 //! - A body may hold at most [`MAX_BODY_BYTES`] (16 MiB, not the usual 1 MiB:
 //!   the imports send whole CSV files as text); more is refused with 413.
 //! - A batch (a JSON array of operations) may hold at most [`MAX_BATCH`]
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, ParseRequestError};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::Router;
@@ -207,7 +209,35 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
         Ok(request) => request.into_inner(),
         Err(unreadable) => return unreadable.into_response(),
     };
+    if runs_a_mutation(&request) {
+        let mut response = graphql_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_USER_INPUT",
+            "a mutation must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
     execute(&state, caller, BatchRequest::Single(request)).await
+}
+
+/// Whether the request would run a mutation: links, prefetchers and caches
+/// repeat GET requests, so a GET may only read.
+fn runs_a_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(operation) => Some(operation),
+        DocumentOperations::Multiple(operations) => match &request.operation_name {
+            Some(name) => operations.get(name.as_str()),
+            None if operations.len() == 1 => operations.values().next(),
+            None => None,
+        },
+    };
+    operation.is_some_and(|o| o.node.ty == OperationType::Mutation)
 }
 
 async fn post_graphql(State(state): State<AppState>, request: Request) -> Response {

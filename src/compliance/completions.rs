@@ -100,6 +100,7 @@ pub async fn import_completions(
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
+    errors.extend(conflicting_duplicates(&rows));
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.row.unwrap_or(0));
         return Err(Error::BadInput(errors));
@@ -136,6 +137,45 @@ pub async fn import_completions(
         entries,
     };
     finish(txn, changes, &options, audited).await
+}
+
+/// Rows that record the same completion (person, course, date) must agree on
+/// its hours and how it counts: a later row is otherwise kept only as a
+/// repeat of the first, and what it says differently would be dropped unseen.
+fn conflicting_duplicates(rows: &[CompletionRow]) -> Vec<FieldError> {
+    let mut first: HashMap<Identity, &CompletionRow> = HashMap::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        let Some(earlier) = first.get(&identity_of(row)) else {
+            first.insert(identity_of(row), row);
+            continue;
+        };
+        let (a, b) = (&earlier.course, &row.course);
+        let fields = [
+            ("hours", earlier.hours.to_string(), row.hours.to_string()),
+            ("platform", a.platform.to_value(), b.platform.to_value()),
+            ("facet", code(a.facet), code(b.facet)),
+            ("level", code(a.level), code(b.level)),
+            (
+                "security_category",
+                code(a.security_category),
+                code(b.security_category),
+            ),
+        ];
+        for (field, theirs, ours) in fields {
+            if theirs != ours {
+                errors.push(FieldError::at_row(
+                    row.line,
+                    field,
+                    format!(
+                        "{ours} here, but row {} records the same completion with {theirs}; keep one of the two rows",
+                        earlier.line
+                    ),
+                ));
+            }
+        }
+    }
+    errors
 }
 
 /// The audit entry of a created or updated completion, keyed by the person's

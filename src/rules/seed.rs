@@ -82,8 +82,12 @@ pub fn parse(text: &str) -> Result<RulesFile> {
     toml::from_str(text).map_err(|e| Error::bad_input("seeds/rules.toml", e.to_string()))
 }
 
+/// The most hours one requirement may ask for: far above any real rule, and
+/// well inside what the database stores.
+pub const MAX_REQUIRED_HOURS: Hours = Hours::whole(1000);
+
 /// Checks what the engine relies on: a window of one or two years, positive
-/// hours, levels only on technical requirements and a category on security ones.
+/// hours up to [`MAX_REQUIRED_HOURS`], levels only on technical requirements and a category on security ones.
 pub fn validate(requirement: &Requirement) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if !(1..=2).contains(&requirement.window_years) {
@@ -91,6 +95,11 @@ pub fn validate(requirement: &Requirement) -> Vec<FieldError> {
     }
     if requirement.hours <= Hours::ZERO {
         errors.push(FieldError::new("hours", "must be more than 0"));
+    } else if requirement.hours > MAX_REQUIRED_HOURS {
+        errors.push(FieldError::new(
+            "hours",
+            format!("must be at most {MAX_REQUIRED_HOURS} hours"),
+        ));
     }
     if requirement.facet != Facet::Technical && !requirement.levels.is_empty() {
         errors.push(FieldError::new("levels", "only technical requirements have levels"));

@@ -540,3 +540,41 @@ fn with_two_keys_a_token_must_name_its_key() {
         "which key?"
     );
 }
+
+db_test! {
+    async fn a_mutation_over_get_is_refused_and_runs_nothing(app) {
+        let admin = bearer(&token("E10001", true));
+        let get = |query: &str| {
+            Request::get(format!("/graphql?query={}", urlencode(query)))
+                .header(header::AUTHORIZATION, admin.as_str())
+                .body(Body::empty())
+                .expect("request")
+        };
+
+        for mutation in [
+            r#"mutation { archiveCourse(id: "1") { id } }"#,
+            r#"mutation Archive { archiveCourse(id: "1") { id } }"#,
+        ] {
+            let answer = send(routes(&app), get(mutation)).await;
+            assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{}", answer.text);
+            assert_eq!(answer.headers[header::ALLOW], "POST");
+            assert_eq!(answer.code(), "BAD_USER_INPUT");
+        }
+
+        let answer = send(routes(&app), get(r#"query Read { course(id: "1") { archivedAt } }"#)).await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.json(), json!({ "data": { "course": { "archivedAt": null } } }));
+
+        let audit = app.data("{ auditLog(first: 1, filter: { action: \"archiveCourse\" }) { totalCount } }", json!({})).await;
+        assert_eq!(audit["auditLog"]["totalCount"], json!(0));
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

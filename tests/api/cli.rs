@@ -317,3 +317,21 @@ fn runs_the_quarter_then_sends_what_it_queued() {
     assert!(summary.ends_with("mail: 0 sent, 0 to retry, 0 failed\n"), "{summary}");
     assert_eq!(eml_files(), 46);
 }
+
+#[test]
+fn help_describes_each_command_on_its_own_line() {
+    let output = Db::new().run(&["--help"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let line = |command: &str| {
+        stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{command} ")))
+            .unwrap_or_else(|| panic!("no {command} line in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("import").contains("Import a CSV file"), "{stdout}");
+    let report = line("report");
+    assert!(report.contains("compliance report"), "{stdout}");
+    assert!(!report.contains("Import"), "{stdout}");
+}

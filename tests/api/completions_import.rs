@@ -284,6 +284,25 @@ db_test! {
 }
 
 db_test! {
+    async fn the_same_completion_twice_with_other_hours_is_refused(app) {
+        setup(&app).await;
+        let text = csv(&[
+            "E10005,,Outside Course,,policy,,,2,2026-05-02",
+            "E10005,,outside course,,policy,,,3,2026-05-02",
+            "E10005,,Other Course,,policy,,,1,2026-05-03",
+            "E10005,,other course,,legal,,,1,2026-05-03",
+        ]);
+        let errors = refused(&app, &text, None).await;
+        assert_eq!(places(&errors), [(Some(3), "hours"), (Some(5), "facet")]);
+        assert!(errors[0].reason.contains("row 2"), "{}", errors[0].reason);
+        assert_eq!(total(&app).await, 0);
+
+        let dry = import_completions(&app.db, &text, None, options(true)).await;
+        assert!(matches!(dry, Err(Error::BadInput(_))), "a dry run refuses it too: {dry:?}");
+    }
+}
+
+db_test! {
     async fn a_reimport_changes_nothing_and_a_correction_updates(app) {
         setup(&app).await;
         let first = csv(&[

@@ -216,6 +216,26 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn an_oversized_requirement_is_refused(app) {
+        let query = "{ requirements(year: 2026) { ruleYear requirements { hours } } }";
+        let before = app.data(query, json!({})).await;
+
+        for hours in ["1e9", "21474836.48", "1000.5"] {
+            let set = format!(
+                r#"mutation {{ setRequirements(year: 2026, note: "x", requirements: [{{ role: IT_STAFF, facet: POLICY, hours: {hours} }}]) {{ year }} }}"#
+            );
+            let error = app.error(&set, json!({})).await;
+            assert_eq!(code(&error), "BAD_USER_INPUT", "{hours}: {error}");
+            assert_eq!(crate::helpers::fields(&error), ["requirements[0].hours"], "{hours}");
+        }
+        assert_eq!(app.data(query, json!({})).await, before, "the refused sets changed nothing");
+
+        let most = r#"mutation { setRequirements(year: 2026, note: "x", requirements: [{ role: IT_STAFF, facet: POLICY, hours: 1000 }]) { requirements { hours } } }"#;
+        assert_eq!(app.data(most, json!({})).await["setRequirements"]["requirements"][0]["hours"], json!(1000.0));
+    }
+}
+
 const SECRET: &str = "a test secret that is long enough for HS256";
 
 /// Downloads as the given employee (an admin when `admin`), or anonymously.
