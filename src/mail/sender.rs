@@ -78,7 +78,11 @@ pub struct Sender {
 
 /// Why one delivery failed, and whether trying again may help.
 struct Failure {
+    /// The whole reason, kept on the outbox row for admins.
     message: String,
+    /// The reason without anything a relay may quote back (addresses,
+    /// names), for the logs.
+    reason: String,
     transient: bool,
 }
 
@@ -182,7 +186,7 @@ impl Sender {
                 }
                 Err(failure) => {
                     let retry_at = self.retry_at(&message, &failure);
-                    tracing::warn!(outbox.id = message.id, outbox.attempt = message.attempts + 1, retry = retry_at.is_some(), error = %failure.message, "mail not delivered");
+                    tracing::warn!(outbox.id = message.id, outbox.attempt = message.attempts + 1, retry = retry_at.is_some(), error = %failure.reason, "mail not delivered");
                     report.retried += usize::from(retry_at.is_some());
                     report.failed += usize::from(retry_at.is_none());
                     crate::metrics::email_failed(&message.kind, retry_at.is_some());
@@ -212,6 +216,7 @@ impl Sender {
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(|e| Failure {
                 transient: !e.is_permanent(),
+                reason: smtp_reason(&e),
                 message: e.to_string(),
             }),
             Transport::Files(dir) => write_eml(dir, message, &email.formatted()).await,
@@ -220,6 +225,7 @@ impl Sender {
 
     fn build(&self, message: &outbox::Model) -> std::result::Result<Message, Failure> {
         let permanent = |e: String| Failure {
+            reason: e.clone(),
             message: e,
             transient: false,
         };
@@ -239,6 +245,16 @@ impl Sender {
                 message.html_body.clone(),
             ))
             .map_err(|e| permanent(format!("cannot build the message: {e}")))
+    }
+}
+
+/// An SMTP failure as the logs may show it: the reply code, never the reply's
+/// text, which relays often fill with the recipient's address.
+fn smtp_reason(error: &lettre::transport::smtp::Error) -> String {
+    match error.status() {
+        Some(code) => format!("SMTP reply {code}"),
+        None if error.is_timeout() => "SMTP timeout".to_string(),
+        None => "SMTP connection or protocol error".to_string(),
     }
 }
 
@@ -269,6 +285,7 @@ fn smtp_transport(url: &str, connections: usize) -> Result<AsyncSmtpTransport<To
 async fn write_eml(dir: &std::path::Path, message: &outbox::Model, bytes: &[u8]) -> std::result::Result<(), Failure> {
     let failure = |e: std::io::Error| Failure {
         message: format!("cannot write to {}: {e}", dir.display()),
+        reason: format!("cannot write an .eml file: {}", e.kind()),
         transient: true,
     };
     tokio::fs::create_dir_all(dir).await.map_err(failure)?;
