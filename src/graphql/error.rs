@@ -3,7 +3,10 @@
 //! Clients get a safe message and `extensions.code`; a database error's cause is
 //! logged here, once, and never sent.
 
-use async_graphql::{ErrorExtensions, Value};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{ErrorExtensions, Response, Value};
 
 use crate::error::Error;
 
@@ -58,4 +61,32 @@ impl<T> ServiceResultExt<T> for Result<T, Error> {
 /// An error about an argument, detected in the GraphQL layer itself.
 pub fn bad_argument(field: &str, reason: impl Into<String>) -> async_graphql::Error {
     to_graphql(Error::bad_input(field, reason))
+}
+
+/// Gives every error of a response an `extensions.code`. Errors that reach a
+/// client without one come from async-graphql itself, before any resolver
+/// ran or while it read the arguments: a query that does not parse, fails
+/// validation, is too deep or too complex, or a value a scalar refuses. All of
+/// them are the request's fault, so they become `BAD_USER_INPUT`; resolvers
+/// set their own codes through [`to_graphql`].
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodes)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodes {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", "BAD_USER_INPUT");
+            }
+        }
+        response
+    }
 }

@@ -63,6 +63,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .data(mail)
         .data(metrics.clone())
         .extension(metrics::GraphqlMetrics(metrics))
+        .extension(error::ErrorCodes)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .register_output_type::<scalars::Date>()

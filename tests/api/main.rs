@@ -14,6 +14,7 @@ mod catalog_queries;
 mod cli;
 mod completions_import;
 mod compliance;
+mod error_codes;
 mod hostile_imports;
 mod hostile_parsers;
 mod http;
