@@ -2,19 +2,24 @@
 //! operation, times it and runs it with the schema's metrics as the current
 //! ones (so the job and the mail it triggers count there too).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest, NextRequest, NextValidation,
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, Selection};
-use async_graphql::{Request, Response, ServerResult, Variables};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Variables};
 
 use crate::metrics::Metrics;
 
-/// The label of a request whose query did not parse and that gave no name.
+/// The label of a request whose query did not parse.
 const UNPARSED: &str = "unparsed";
+/// The label of a request whose query parsed but failed validation (unknown
+/// fields, too deep, too complex). Only operations that validate name a label
+/// of their own, so that made-up names and fields cannot use up the labels.
+const INVALID: &str = "invalid";
 
 /// Creates one [`RequestMetrics`] per request.
 pub struct GraphqlMetrics(pub Metrics);
@@ -25,6 +30,7 @@ impl ExtensionFactory for GraphqlMetrics {
             metrics: self.0.clone(),
             requested_name: Mutex::new(None),
             operation: Mutex::new(None),
+            valid: AtomicBool::new(false),
         })
     }
 }
@@ -35,6 +41,8 @@ struct RequestMetrics {
     requested_name: Mutex<Option<String>>,
     /// The operation's label, once the query parsed.
     operation: Mutex<Option<String>>,
+    /// Whether the query passed validation.
+    valid: AtomicBool,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -44,10 +52,11 @@ impl Extension for RequestMetrics {
 
         let response = self.metrics.scope(next.run(ctx)).await;
 
-        let operation = lock(&self.operation)
-            .clone()
-            .or_else(|| lock(&self.requested_name).clone())
-            .unwrap_or_else(|| UNPARSED.to_string());
+        let operation = match lock(&self.operation).clone() {
+            None => UNPARSED.to_string(),
+            Some(_) if !self.valid.load(Ordering::Relaxed) => INVALID.to_string(),
+            Some(label) => label,
+        };
         self.metrics
             .graphql_request(&operation, response.errors.is_empty(), started.elapsed());
         response
@@ -61,6 +70,16 @@ impl Extension for RequestMetrics {
     ) -> ServerResult<Request> {
         *lock(&self.requested_name) = request.operation_name.clone();
         next.run(ctx, request).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await;
+        self.valid.store(result.is_ok(), Ordering::Relaxed);
+        result
     }
 
     async fn parse_query(

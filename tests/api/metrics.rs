@@ -106,9 +106,9 @@ db_test! {
         let samples = samples(&router).await;
         assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="CourseCount",outcome="ok"}"#), 2.0);
         assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="CourseCount",outcome="error"}"#), 0.0);
-        assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="query:nosuchfield",outcome="error"}"#), 1.0);
+        assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="invalid",outcome="error"}"#), 1.0, "unknown fields name no label");
         assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="query:facets",outcome="ok"}"#), 1.0);
-        assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="Broken___name",outcome="error"}"#), 1.0);
+        assert_eq!(value(&samples, r#"learnmap_graphql_requests_total{operation="unparsed",outcome="error"}"#), 1.0, "nor do names of broken queries");
         assert_eq!(value(&samples, r#"learnmap_graphql_request_duration_seconds_count{operation="CourseCount"}"#), 2.0);
         assert_eq!(value(&samples, r#"learnmap_graphql_request_duration_seconds_bucket{operation="CourseCount",le="+Inf"}"#), 2.0);
         assert_eq!(sum(&samples, "learnmap_graphql_requests_total"), 5.0);
