@@ -29,15 +29,6 @@ pub struct NewMessage {
     pub rendered: Rendered,
 }
 
-/// Queues a message unless its key is queued already; true when added.
-pub async fn queue(db: &impl ConnectionTrait, message: NewMessage, now: DateTime<Utc>) -> Result<bool> {
-    let inserted = outbox::Entity::insert(pending(message, now))
-        .on_conflict(OnConflict::column(outbox::Column::Key).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted > 0)
-}
-
 /// Rows per insert: 15 columns each keeps a chunk far below PostgreSQL's
 /// 65,535 bind parameters, and a few hundred bodies in memory at once.
 const QUEUE_CHUNK: usize = 200;
