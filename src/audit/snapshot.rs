@@ -88,15 +88,7 @@ pub async fn units(db: &impl ConnectionTrait, units: &[unit::Model]) -> Result<H
 
 /// Images of the units with these codes as stored now.
 pub async fn units_by_code(db: &impl ConnectionTrait, codes: &[String]) -> Result<HashMap<String, Value>> {
-    let mut found = Vec::new();
-    for chunk in codes.chunks(IDS_PER_QUERY) {
-        found.extend(
-            unit::Entity::find()
-                .filter(unit::Column::Code.is_in(chunk.to_vec()))
-                .all(db)
-                .await?,
-        );
-    }
+    let found = find_by_keys::<unit::Entity>(db, unit::Column::Code, codes).await?;
     units(db, &found).await
 }
 
@@ -139,16 +131,21 @@ pub async fn people(db: &impl ConnectionTrait, people: &[person::Model]) -> Resu
 
 /// Images of the people with these employee numbers as stored now.
 pub async fn people_by_employee_no(db: &impl ConnectionTrait, numbers: &[String]) -> Result<HashMap<String, Value>> {
-    let mut found = Vec::new();
-    for chunk in numbers.chunks(IDS_PER_QUERY) {
-        found.extend(
-            person::Entity::find()
-                .filter(person::Column::EmployeeNo.is_in(chunk.to_vec()))
-                .all(db)
-                .await?,
-        );
-    }
+    let found = find_by_keys::<person::Entity>(db, person::Column::EmployeeNo, numbers).await?;
     people(db, &found).await
+}
+
+/// The rows whose `column` holds one of `keys`, a chunk of keys per query.
+async fn find_by_keys<E: EntityTrait>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    keys: &[String],
+) -> Result<Vec<E::Model>> {
+    let mut found = Vec::new();
+    for chunk in keys.chunks(IDS_PER_QUERY) {
+        found.extend(E::find().filter(column.is_in(chunk.to_vec())).all(db).await?);
+    }
+    Ok(found)
 }
 
 /// The image of one person.

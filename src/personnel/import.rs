@@ -145,6 +145,15 @@ fn import_entry(audited: &Audited, report: &ImportReport, options: &ImportOption
     Entry::new(audited.action, "import", key, summary).after(Some(counts))
 }
 
+/// The keys of the records an import created or updated, in file order.
+pub(crate) fn changed_keys(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .filter(|c| c.action != Action::Unchanged)
+        .map(|c| c.key.clone())
+        .collect()
+}
+
 /// Entries for the changed records of an import, from their images before
 /// (absent for created records) and after.
 pub(crate) fn changed_entries(

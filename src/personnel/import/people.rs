@@ -11,8 +11,8 @@ use sea_orm::{
 };
 
 use super::{
-    Action, Audited, Change, ImportOptions, ImportReport, action_for, begin, changed_entries, difference, finish, keep,
-    read_table, reject_if_any,
+    Audited, Change, ImportOptions, ImportReport, action_for, begin, changed_entries, changed_keys, difference, finish,
+    keep, read_table, reject_if_any,
 };
 use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
@@ -135,11 +135,7 @@ async fn audited(
     before: &mut HashMap<String, serde_json::Value>,
     options: &ImportOptions,
 ) -> Result<Audited> {
-    let changed: Vec<String> = changes
-        .iter()
-        .filter(|c| c.action != Action::Unchanged)
-        .map(|c| c.key.clone())
-        .collect();
+    let changed = changed_keys(changes);
     let mut after = if options.dry_run {
         HashMap::new()
     } else {

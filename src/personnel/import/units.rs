@@ -7,8 +7,8 @@ use entity::{SecurityLevel, agency_level, unit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
 use super::{
-    Action, Audited, Change, ImportOptions, ImportReport, action_for, begin, changed_entries, difference, finish,
-    read_table, reject_if_any,
+    Action, Audited, Change, ImportOptions, ImportReport, action_for, begin, changed_entries, changed_keys, difference,
+    finish, read_table, reject_if_any,
 };
 use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
@@ -104,11 +104,7 @@ async fn audited(
     before: &mut HashMap<String, serde_json::Value>,
     options: &ImportOptions,
 ) -> Result<Audited> {
-    let changed: Vec<String> = changes
-        .iter()
-        .filter(|c| c.action != Action::Unchanged)
-        .map(|c| c.key.clone())
-        .collect();
+    let changed = changed_keys(changes);
     let mut after = if options.dry_run {
         HashMap::new()
     } else {
