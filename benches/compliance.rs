@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 use async_graphql::{Request, Variables};
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
-use entity::{course, outbox, unit};
+use entity::{outbox, unit};
 use learnmap::compliance::engine::{self, CompletionFact, CourseFact, PersonFacts};
 use learnmap::compliance::service;
 use learnmap::graphql::{self, Caller};
-use learnmap::hours::Hours;
 use learnmap::jobs::quarterly::{self, Outcome, RunRequest, Trigger};
 use learnmap::mail::{MailConfig, Sender};
+use learnmap::reference::{self, Reference};
 use learnmap::rules::Requirement;
 use learnmap::{db, demo, seed};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Statement};
@@ -124,22 +124,12 @@ async fn engine_input(setup: &Setup) -> EngineInput {
             people.push((p.facts, p.completions));
         }
     }
-    let catalog = course::Entity::find()
-        .filter(course::Column::ArchivedAt.is_null())
-        .order_by_asc(course::Column::Id)
-        .all(&setup.db)
+    let generation = reference::current_generation(&setup.db).await.expect("generation");
+    let catalog = Reference::load(&setup.db, generation)
         .await
         .expect("catalog")
-        .iter()
-        .map(|c| CourseFact {
-            id: c.id,
-            title: c.title.clone(),
-            hours: Hours::from_centihours(c.centihours.into()),
-            facet: c.facet,
-            level: c.level,
-            security_category: c.security_category,
-        })
-        .collect();
+        .course_facts()
+        .to_vec();
     EngineInput {
         people,
         requirements,
