@@ -209,6 +209,13 @@ impl ReferenceCache {
     /// the database's, else a fresh one.
     pub async fn get(&self, db: &impl ConnectionTrait) -> Result<Arc<Reference>> {
         let generation = current_generation(db).await?;
+        self.get_at(db, generation).await
+    }
+
+    /// The reference data at a generation the caller read (with another row,
+    /// in the same statement): the cached copy when it is of that generation,
+    /// else a fresh one.
+    pub async fn get_at(&self, db: &impl ConnectionTrait, generation: i64) -> Result<Arc<Reference>> {
         if let Some(fresh) = self.cached_at(generation) {
             return Ok(fresh);
         }

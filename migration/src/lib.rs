@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod generation;
 mod m20260101_000001_create_catalog;
 mod m20260101_000002_create_rules;
 mod m20260101_000003_create_personnel;
@@ -10,6 +11,7 @@ mod m20260101_000005_create_jobs_and_outbox;
 mod m20261204_000006_audit_log;
 mod m20261204_000007_indexes;
 mod m20261204_000008_reference_generation;
+mod m20261205_000009_facts_generation;
 
 pub struct Migrator;
 
@@ -25,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_audit_log::Migration),
             Box::new(m20261204_000007_indexes::Migration),
             Box::new(m20261204_000008_reference_generation::Migration),
+            Box::new(m20261205_000009_facts_generation::Migration),
         ]
     }
 }

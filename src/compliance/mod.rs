@@ -3,5 +3,6 @@
 pub mod completions;
 pub mod engine;
 pub mod mapping;
+pub mod recent;
 pub mod recommend;
 pub mod service;

@@ -15,6 +15,7 @@ use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder};
 
 use super::engine::{self, CompletionFact, Evaluation, PersonFacts};
+use super::recent::{PersonRows, RecentFacts};
 use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::personnel::{self, background};
@@ -71,11 +72,15 @@ pub fn as_of_for(year: i32, as_of: Option<NaiveDate>, today: NaiveDate) -> Resul
     Ok(as_of)
 }
 
-/// One person, found by the caller, against reference data the caller holds:
-/// three indexed queries (roles, evidence, completions).
+/// One person, found by the caller, against reference data the caller holds.
+/// Their facts come from `recent` when they were read at `facts_generation`
+/// (read with the person row), else from three indexed queries (roles,
+/// evidence, completions), filed there for the next request.
 pub async fn for_person(
     db: &impl ConnectionTrait,
     reference: Arc<Reference>,
+    recent: &RecentFacts,
+    facts_generation: i64,
     person: person::Model,
     year: i32,
     as_of: NaiveDate,
@@ -84,10 +89,18 @@ pub async fn for_person(
         .unit(person.unit_id)
         .cloned()
         .ok_or_else(|| Error::not_found("unit", person.unit_id))?;
-    let employee_no = person.employee_no.clone();
-    let scope = Scope::Person(person.id);
+    let (id, employee_no) = (person.id, person.employee_no.clone());
 
-    let mut result = evaluate(db, reference, unit, vec![person], scope, year, as_of).await?;
+    let rows = match recent.get(facts_generation, id, year) {
+        Some(rows) => rows,
+        None => {
+            let rows = Arc::new(load_facts(db, &Scope::Person(id), year).await?.take(id));
+            recent.put(facts_generation, id, year, rows.clone());
+            rows
+        }
+    };
+
+    let mut result = evaluate(reference, unit, vec![person], Facts::of_one(id, &rows), year, as_of)?;
     let one = result
         .people
         .pop()
@@ -131,7 +144,8 @@ pub async fn for_unit_with(
         .order_by_asc(person::Column::EmployeeNo)
         .all(db)
         .await?;
-    evaluate(db, reference, unit, people, scope, year, as_of).await
+    let facts = load_facts(db, &scope, year).await?;
+    evaluate(reference, unit, people, facts, year, as_of)
 }
 
 /// Whose facts a query reads. A unit's people are matched by a subquery, not
@@ -190,6 +204,26 @@ struct Facts {
     completions: HashMap<i32, Vec<CompletionFact>>,
 }
 
+impl Facts {
+    /// One person's rows, taken out.
+    fn take(mut self, person_id: i32) -> PersonRows {
+        PersonRows {
+            roles: self.roles.remove(&person_id).unwrap_or_default(),
+            evidence: self.evidence.remove(&person_id).unwrap_or_default(),
+            completions: self.completions.remove(&person_id).unwrap_or_default(),
+        }
+    }
+
+    /// The facts of one person whose rows are held elsewhere.
+    fn of_one(person_id: i32, rows: &PersonRows) -> Facts {
+        Facts {
+            roles: HashMap::from([(person_id, rows.roles.clone())]),
+            evidence: HashMap::from([(person_id, rows.evidence.clone())]),
+            completions: HashMap::from([(person_id, rows.completions.clone())]),
+        }
+    }
+}
+
 /// Reads the three kinds of rows at once: over a pool they run side by side
 /// on separate connections, which shortens one person's answer.
 async fn load_facts(db: &impl ConnectionTrait, scope: &Scope, year: i32) -> Result<Facts> {
@@ -221,17 +255,15 @@ async fn load_facts(db: &impl ConnectionTrait, scope: &Scope, year: i32) -> Resu
     })
 }
 
-async fn evaluate(
-    db: &impl ConnectionTrait,
+fn evaluate(
     reference: Arc<Reference>,
     unit: unit::Model,
     people: Vec<person::Model>,
-    scope: Scope,
+    mut facts: Facts,
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
     let rules = reference.require_rules(year)?;
-    let mut facts = load_facts(db, &scope, year).await?;
 
     let evaluated = people
         .into_iter()

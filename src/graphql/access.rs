@@ -30,7 +30,7 @@ use async_graphql::{Context, ErrorExtensions, Object};
 use entity::person;
 
 use super::error::ServiceResultExt;
-use crate::personnel;
+use crate::personnel::{self, PersonAt};
 
 /// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,15 +151,17 @@ pub async fn require_reader_of(ctx: &Context<'_>, target: &person::Model) -> asy
 
 /// Finds the person with this employee number if the caller may read them:
 /// for a caller who is not an admin, a person who does not exist is refused
-/// like one they may not read. Admins get `None` for a missing person.
-pub async fn readable_person(ctx: &Context<'_>, employee_no: &str) -> async_graphql::Result<Option<person::Model>> {
+/// like one they may not read. Admins get `None` for a missing person. The
+/// generation numbers come with the row, for whatever the request reads from
+/// the caches next.
+pub async fn readable_person(ctx: &Context<'_>, employee_no: &str) -> async_graphql::Result<Option<PersonAt>> {
     if let Caller::Anonymous = caller(ctx) {
         return Err(unauthenticated());
     }
-    let found = personnel::find_person(super::db(ctx), employee_no).await.gql()?;
+    let found = personnel::find_person_at(super::db(ctx), employee_no).await.gql()?;
     match (&found, caller(ctx).is_admin()) {
         (_, true) => Ok(found),
-        (Some(target), false) => require_reader_of(ctx, target).await.map(|()| found),
+        (Some(target), false) => require_reader_of(ctx, &target.person).await.map(|()| found),
         (None, false) => Err(forbidden(NOT_YOURS)),
     }
 }

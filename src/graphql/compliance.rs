@@ -1,5 +1,7 @@
 //! Compliance in GraphQL: rule sets, a person's standing and a unit's.
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge, EmptyFields, OpaqueCursor};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use entity::completion;
@@ -12,6 +14,7 @@ use super::personnel::{Person, Role, SecurityLevel};
 use super::scalars::Date;
 use crate::clock;
 use crate::compliance::engine::{self, IgnoreReason as EngineIgnoreReason, Status};
+use crate::compliance::recent::RecentFacts;
 use crate::compliance::service::{self, PersonCompliance, UnitCompliance};
 use crate::hours::Hours;
 use crate::rules::{self, Requirement, RuleSetInForce};
@@ -557,16 +560,25 @@ impl ComplianceQuery {
         year: i32,
         as_of: Option<Date>,
     ) -> async_graphql::Result<Compliance> {
-        let person = super::access::readable_person(ctx, &employee_no).await?;
+        let found = super::access::readable_person(ctx, &employee_no).await?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
-        let person = person
+        let found = found
             .ok_or_else(|| crate::Error::not_found("person", &employee_no))
             .gql()?;
 
-        let reference = super::loaders::reference(ctx).await?;
-        let (person, unit) = service::for_person(super::db(ctx), reference, person, year, as_of)
-            .await
-            .gql()?;
+        let reference = super::loaders::reference_at(ctx, found.reference_generation).await?;
+        let recent = ctx.data_unchecked::<Arc<RecentFacts>>();
+        let (person, unit) = service::for_person(
+            super::db(ctx),
+            reference,
+            recent,
+            found.facts_generation,
+            found.person,
+            year,
+            as_of,
+        )
+        .await
+        .gql()?;
         Ok(compliance_of(&person, &unit))
     }
 

@@ -193,6 +193,19 @@ pub async fn reference(ctx: &Context<'_>) -> async_graphql::Result<Arc<Reference
     Ok(reference.clone())
 }
 
+/// [`reference`] at a generation read with another row: the request's copy
+/// when it has one, else the cached copy of that generation.
+pub async fn reference_at(ctx: &Context<'_>, generation: i64) -> async_graphql::Result<Arc<Reference>> {
+    let cell = &ctx.data_unchecked::<RequestReference>().0;
+    let reference = cell
+        .get_or_try_init(|| async {
+            let cache = ctx.data_unchecked::<Arc<ReferenceCache>>();
+            cache.get_at(super::db(ctx), generation).await.gql()
+        })
+        .await?;
+    Ok(reference.clone())
+}
+
 /// What the rows of a page of people will ask for, read from the query.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Wanted {

@@ -55,9 +55,11 @@ pub fn schema(db: DatabaseConnection) -> AppSchema {
 /// It counts its requests in metrics of its own (`schema.data::<Metrics>()`).
 pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -> AppSchema {
     let reference = std::sync::Arc::new(crate::reference::ReferenceCache::default());
+    let recent = std::sync::Arc::new(crate::compliance::recent::RecentFacts::default());
     let metrics = crate::metrics::Metrics::new();
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(reference)
+        .data(recent)
         .extension(loaders::PerRequest)
         .data(db)
         .data(mail)

@@ -420,7 +420,9 @@ pub struct PersonnelQuery;
 impl PersonnelQuery {
     /// One person by employee number.
     async fn person(&self, ctx: &Context<'_>, employee_no: String) -> async_graphql::Result<Option<Person>> {
-        Ok(super::access::readable_person(ctx, &employee_no).await?.map(Person))
+        Ok(super::access::readable_person(ctx, &employee_no)
+            .await?
+            .map(|found| Person(found.person)))
     }
 
     /// People in employee-number order, a page at a time (`first` at most 100).

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use entity::{Role, SecurityLevel, agency_level, evidence, person, role_assignment, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionSession, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QueryResult, QuerySelect, TransactionSession, TransactionTrait,
 };
 
 use crate::audit::{self, Actor, Entry};
@@ -29,6 +29,43 @@ pub fn employee_key(employee_no: &str) -> String {
 pub async fn find_person(db: &impl ConnectionTrait, employee_no: &str) -> Result<Option<person::Model>> {
     Ok(person::Entity::find()
         .filter(person::Column::EmployeeNo.eq(employee_key(employee_no)))
+        .one(db)
+        .await?)
+}
+
+/// A person row with the generation numbers of the cached reference data and
+/// facts, read in the same statement: one round trip answers both "who" and
+/// "may the copies in memory be reused".
+#[derive(Debug, Clone)]
+pub struct PersonAt {
+    pub person: person::Model,
+    pub reference_generation: i64,
+    pub facts_generation: i64,
+}
+
+impl FromQueryResult for PersonAt {
+    fn from_query_result(row: &QueryResult, pre: &str) -> std::result::Result<Self, DbErr> {
+        Ok(PersonAt {
+            person: person::Model::from_query_result(row, pre)?,
+            reference_generation: row.try_get(pre, "reference_generation")?,
+            facts_generation: row.try_get(pre, "facts_generation")?,
+        })
+    }
+}
+
+/// [`find_person`] with the generation numbers.
+pub async fn find_person_at(db: &impl ConnectionTrait, employee_no: &str) -> Result<Option<PersonAt>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::EmployeeNo.eq(employee_key(employee_no)))
+        .column_as(
+            Expr::cust("(SELECT generation FROM reference_generation WHERE id = 1)"),
+            "reference_generation",
+        )
+        .column_as(
+            Expr::cust("(SELECT generation FROM facts_generation WHERE id = 1)"),
+            "facts_generation",
+        )
+        .into_model::<PersonAt>()
         .one(db)
         .await?)
 }

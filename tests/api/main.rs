@@ -23,6 +23,7 @@ mod personnel_import;
 mod personnel_queries;
 mod quarterly;
 mod queries_count;
+mod recent_facts;
 mod reference_cache;
 mod schema;
 mod seed;
