@@ -50,9 +50,20 @@ struct Cli {
 /// Where mail goes.
 #[derive(clap::Args)]
 struct MailArgs {
-    /// `smtp://[user:password@]host[:port]`; unset writes `.eml` files instead.
+    /// The SMTP relay: `smtp://host[:port]` (plain, port 25),
+    /// `smtp+starttls://host[:port]` (STARTTLS required, 587) or
+    /// `smtps://host[:port]` (implicit TLS, 465); `user:password@` before the
+    /// host logs in (percent-encode `@ : /` in the password; over plain
+    /// `smtp://` only to loopback). Unset writes `.eml` files instead.
     #[arg(long, global = true, env = "SMTP_URL")]
     smtp_url: Option<String>,
+
+    /// A PEM file of CA certificates trusted beside the built-in Mozilla roots,
+    /// for a relay whose certificate a government or private CA signed.
+    // A string rather than a path so that an empty variable means unset, as
+    // it does for SMTP_URL (clap refuses an empty path).
+    #[arg(long, global = true, env = "LEARNMAP_SMTP_CA_FILE", value_name = "FILE")]
+    smtp_ca_file: Option<String>,
 
     /// The folder for `.eml` files when no SMTP server is set.
     #[arg(long, global = true, env = "LEARNMAP_OUTBOX_DIR", default_value = "data/outbox")]
@@ -93,6 +104,11 @@ impl MailArgs {
     fn config(&self) -> MailConfig {
         MailConfig {
             smtp_url: self.smtp_url.clone().filter(|u| !u.is_empty()),
+            smtp_ca_file: self
+                .smtp_ca_file
+                .as_deref()
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from),
             outbox_dir: self.outbox_dir.clone(),
             from: self.mail_from.clone(),
             ..MailConfig::default()
@@ -421,6 +437,8 @@ fn print_report(report: &ImportReport) {
 }
 
 async fn serve(cli: &Cli) -> anyhow::Result<()> {
+    let mail = cli.mail.config();
+    Sender::new(mail.clone()).context("mail is misconfigured")?;
     let verifier = cli.auth.verifier()?;
     let db = open(&cli.database_url).await?;
     let report = seed::run(&db).await.context("seeding failed")?;
@@ -431,8 +449,6 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         "catalog ready"
     );
 
-    let mail = cli.mail.config();
-    Sender::new(mail.clone()).context("mail is misconfigured")?;
     let schema = graphql::schema_with_mail(db.clone(), mail.clone());
     if let Some(metrics) = schema.data::<learnmap::metrics::Metrics>() {
         learnmap::metrics::install(metrics);

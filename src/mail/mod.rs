@@ -7,6 +7,7 @@
 
 pub mod outbox;
 pub mod sender;
+mod smtp;
 pub mod templates;
 
 pub use sender::{MailConfig, SendReport, Sender};

@@ -1,20 +1,19 @@
-//! Delivering the outbox: over SMTP with lettre's pooled async transport, or
-//! into `.eml` files when no SMTP server is configured.
+//! Delivering the outbox: over SMTP with lettre's pooled async transport
+//! (plain, STARTTLS or implicit TLS, see [`super::smtp`]), or into `.eml`
+//! files when no SMTP server is configured.
 
 use std::path::PathBuf;
-use std::time::Duration as StdDuration;
 
 use chrono::{Duration, Utc};
 use entity::outbox;
 use futures_util::stream::{self, StreamExt};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use super::outbox as queue;
+use super::smtp;
 use crate::error::{Error, Result};
 
 /// Messages claimed per statement: one round trip claims them and one marks
@@ -23,8 +22,13 @@ const CLAIM_BATCH: u64 = 100;
 /// How mail leaves the system.
 #[derive(Debug, Clone)]
 pub struct MailConfig {
-    /// `smtp://[user:password@]host[:port]`; `None` writes `.eml` files.
+    /// `smtp://host[:port]` (plain), `smtp+starttls://host[:port]` or
+    /// `smtps://host[:port]`, optionally with `user:password@` before the
+    /// host; `None` writes `.eml` files.
     pub smtp_url: Option<String>,
+    /// PEM certificates trusted as roots beside Mozilla's, for a relay whose
+    /// certificate a government or private CA signed (TLS schemes only).
+    pub smtp_ca_file: Option<PathBuf>,
     /// The folder for `.eml` files without SMTP.
     pub outbox_dir: PathBuf,
     /// The sender, e.g. `學習地圖 <learnmap@example.gov.tw>`.
@@ -44,6 +48,7 @@ impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
             smtp_url: None,
+            smtp_ca_file: None,
             outbox_dir: PathBuf::from("data/outbox"),
             from: "learnmap <learnmap@localhost>".into(),
             retry_base: Duration::seconds(60),
@@ -93,7 +98,11 @@ impl Sender {
             .parse()
             .map_err(|e| Error::bad_input("LEARNMAP_MAIL_FROM", format!("is not a mailbox: {e}")))?;
         let transport = match &config.smtp_url {
-            Some(url) => Transport::Smtp(smtp_transport(url, config.parallel.max(1))?),
+            Some(url) => Transport::Smtp(smtp_transport(
+                url,
+                config.smtp_ca_file.as_deref(),
+                config.parallel.max(1),
+            )?),
             None => Transport::Files(config.outbox_dir.clone()),
         };
         Ok(Sender {
@@ -214,11 +223,7 @@ impl Sender {
     async fn deliver(&self, message: &outbox::Model) -> std::result::Result<(), Failure> {
         let email = self.build(message)?;
         match &self.transport {
-            Transport::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(|e| Failure {
-                transient: !e.is_permanent(),
-                reason: smtp_reason(&e),
-                message: e.to_string(),
-            }),
+            Transport::Smtp(smtp) => smtp.send(email).await.map(|_| ()).map_err(smtp_failure),
             Transport::Files(dir) => write_eml(dir, message, &email.formatted()).await,
         }
     }
@@ -248,38 +253,44 @@ impl Sender {
     }
 }
 
-/// An SMTP failure as the logs may show it: the reply code, never the reply's
-/// text, which relays often fill with the recipient's address.
-fn smtp_reason(error: &lettre::transport::smtp::Error) -> String {
-    match error.status() {
-        Some(code) => format!("SMTP reply {code}"),
-        None if error.is_timeout() => "SMTP timeout".to_string(),
-        None => "SMTP connection or protocol error".to_string(),
+/// An SMTP failure: the logs get [`smtp::reason`]; the outbox row keeps
+/// lettre's whole text, led by our own words when TLS was the trouble.
+/// Whether it is tried again follows the reply: only a 5xx is permanent.
+fn smtp_failure(error: lettre::transport::smtp::Error) -> Failure {
+    let message = match smtp::tls_failure(&error) {
+        Some(tls) => format!("{tls} ({error})"),
+        None => error.to_string(),
+    };
+    Failure {
+        transient: !error.is_permanent(),
+        reason: smtp::reason(&error),
+        message,
     }
 }
 
-/// Plain SMTP (no TLS), as an internal relay or a mail catcher speaks it.
-fn smtp_transport(url: &str, connections: usize) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-    let bad = |reason: &str| Error::bad_input("SMTP_URL", reason.to_string());
-    let parsed = url::Url::parse(url).map_err(|_| bad("is not a URL such as smtp://mail.example.org:25"))?;
-    if parsed.scheme() != "smtp" {
-        return Err(bad("must start with smtp:// (this build speaks SMTP without TLS)"));
-    }
-    let host = parsed.host_str().ok_or_else(|| bad("has no host"))?;
+/// The transport `SMTP_URL` and `LEARNMAP_SMTP_CA_FILE` describe, checked
+/// here so that a mistake stops start-up rather than every delivery.
+fn smtp_transport(
+    url: &str,
+    ca_file: Option<&std::path::Path>,
+    connections: usize,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    let relay = smtp::parse_url(url)?;
 
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(parsed.port().unwrap_or(25))
-        .timeout(Some(StdDuration::from_secs(15)))
-        .pool_config(
-            PoolConfig::new()
-                .max_size(connections as u32)
-                .idle_timeout(StdDuration::from_secs(30)),
-        );
-    if !parsed.username().is_empty() {
-        let password = parsed.password().unwrap_or_default();
-        builder = builder.credentials(Credentials::new(parsed.username().to_string(), password.to_string()));
-    }
-    Ok(builder.build())
+    let extra_roots = match ca_file {
+        Some(path) if relay.security == smtp::Security::Plain => {
+            return Err(Error::bad_input(
+                "LEARNMAP_SMTP_CA_FILE",
+                format!(
+                    "{} is set but SMTP_URL is smtp://, which has no TLS; use smtp+starttls:// or smtps://",
+                    path.display()
+                ),
+            ));
+        }
+        Some(path) => smtp::read_ca_file(path)?,
+        None => Vec::new(),
+    };
+    smtp::transport(&relay, extra_roots, connections)
 }
 
 async fn write_eml(dir: &std::path::Path, message: &outbox::Model, bytes: &[u8]) -> std::result::Result<(), Failure> {

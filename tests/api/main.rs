@@ -28,3 +28,4 @@ mod reference_cache;
 mod schema;
 mod seed;
 mod smtp;
+mod smtp_tls;
