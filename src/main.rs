@@ -460,6 +460,14 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         None
     };
 
+    if let Err(error) = verifier.start().await {
+        tracing::warn!(
+            error = %format!("{error:#}"),
+            "cannot fetch the identity provider's JWKS: RS256 tokens are refused and /readyz answers 503 \
+             until a fetch succeeds (retrying in the background)"
+        );
+    }
+
     let listener = server::bind(cli.bind)
         .await
         .with_context(|| format!("cannot listen on {}", cli.bind))?;

@@ -12,7 +12,8 @@
 //!   operations; more is refused with 400 before any runs.
 //! - Introspection can be turned off (`LEARNMAP_INTROSPECTION=false`).
 //! - `/healthz` answers 200 `ok` while the process runs; `/readyz` answers 200
-//!   when the database answers `SELECT 1` within two seconds, else 503.
+//!   when the database answers `SELECT 1` within two seconds and, with a JWKS
+//!   URL, its keys have been fetched at least once; else 503.
 //! - `/metrics` answers the schema's metrics (see `metrics`) in the Prometheus
 //!   text format, without a token like the health checks, unless turned off
 //!   (`LEARNMAP_METRICS=false`). Every matched route is counted there.
@@ -144,8 +145,9 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
 }
 
 /// The caller a request's `Authorization` header names: anonymous without
-/// one; an error for anything but a valid bearer token.
-fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Caller, AuthError> {
+/// one; an error for anything but a valid bearer token. A token may wait for
+/// the identity provider's keys to be fetched.
+async fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Caller, AuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(Caller::Anonymous);
     };
@@ -154,7 +156,7 @@ fn authenticate(verifier: &Verifier, headers: &HeaderMap) -> Result<Caller, Auth
         .ok()
         .and_then(auth::bearer_token)
         .ok_or_else(|| AuthError::Invalid("not a bearer token".into()))?;
-    verifier.verify(token)
+    verifier.verify_fetching(token).await
 }
 
 fn refused(error: &AuthError) -> Response {
@@ -201,7 +203,7 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
     if wants_html(request.headers()) {
         return Html(GraphiQLSource::build().endpoint(GRAPHQL_PATH).finish()).into_response();
     }
-    let caller = match authenticate(&state.verifier, request.headers()) {
+    let caller = match authenticate(&state.verifier, request.headers()).await {
         Ok(caller) => caller,
         Err(error) => return refused(&error),
     };
@@ -249,7 +251,7 @@ async fn post_graphql(State(state): State<AppState>, request: Request) -> Respon
     if declared.is_some_and(|len| len > MAX_BODY_BYTES) {
         return too_large();
     }
-    let caller = match authenticate(&state.verifier, request.headers()) {
+    let caller = match authenticate(&state.verifier, request.headers()).await {
         Ok(caller) => caller,
         Err(error) => return refused(&error),
     };
@@ -298,8 +300,17 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers, and the identity provider's keys
+/// have been fetched when they come from a URL.
 async fn readyz(State(state): State<AppState>) -> Response {
+    if !state.verifier.is_ready() {
+        tracing::warn!("not ready: the identity provider's JWKS has not been fetched yet");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "identity provider keys not fetched yet",
+        )
+            .into_response();
+    }
     match tokio::time::timeout(READY_TIMEOUT, state.db.execute_unprepared("SELECT 1")).await {
         Ok(Ok(_)) => (StatusCode::OK, "ready").into_response(),
         Ok(Err(error)) => {
@@ -330,7 +341,7 @@ async fn unit_report(
     Path(code): Path<String>,
     Query(query): Query<ReportQuery>,
 ) -> Response {
-    match authenticate(&state.verifier, &headers) {
+    match authenticate(&state.verifier, &headers).await {
         Ok(Caller::Admin { .. }) => {}
         Ok(Caller::Anonymous) => return report_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign in first"),
         Ok(Caller::Person { .. }) => {

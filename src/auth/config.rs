@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::secret::{self, Secret};
-use super::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, Signer, Verifier};
+use super::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, JwksUrl, Signer, Verifier};
 
 /// Where tokens come from and how they are checked.
 #[derive(clap::Args, Debug, Clone)]
@@ -35,15 +35,24 @@ pub struct AuthArgs {
     #[arg(long, global = true, env = "LEARNMAP_JWT_AUDIENCE", default_value = DEFAULT_AUDIENCE)]
     pub jwt_audience: String,
 
-    /// A JWKS file with the identity provider's keys, for RS256 tokens. It is
-    /// read again when a token names an unknown key id.
+    /// The identity provider's JWKS URL, for RS256 tokens: `https://`, or
+    /// `http://` to a loopback host only. Its keys are fetched at start-up,
+    /// again when its `Cache-Control: max-age` runs out (5 min to 24 h; 1 h
+    /// without one), and when a token names an unknown key id (at most every
+    /// 30 s).
+    #[arg(long, global = true, env = "LEARNMAP_JWKS_URL")]
+    pub jwks_url: Option<String>,
+
+    /// A PEM file of root certificates to trust for `--jwks-url` besides the
+    /// public ones (such as a government CA).
+    #[arg(long, global = true, env = "LEARNMAP_JWKS_CA_FILE")]
+    pub jwks_ca_file: Option<PathBuf>,
+
+    /// A JWKS file with the identity provider's keys, for RS256 tokens,
+    /// instead of `--jwks-url`. It is read again when a token names an
+    /// unknown key id.
     #[arg(long, global = true, env = "LEARNMAP_JWKS_FILE")]
     pub jwks_file: Option<PathBuf>,
-
-    /// Not supported: there is no HTTPS client in the build. Save the JWKS
-    /// to a file and set `LEARNMAP_JWKS_FILE`.
-    #[arg(long, global = true, env = "LEARNMAP_JWKS_URL", hide = true)]
-    pub jwks_url: Option<String>,
 }
 
 /// The secret to sign and check HS256 tokens with, and where it came from.
@@ -66,7 +75,7 @@ impl AuthArgs {
                 created: false,
             }));
         }
-        if self.jwks_file.is_some() {
+        if self.jwks_file.is_some() || self.jwks_url().is_some() {
             return Ok(None);
         }
         let (secret, created) = secret::load_or_create(&self.jwt_secret_file)?;
@@ -81,17 +90,30 @@ impl AuthArgs {
     }
 
     /// The verifier `serve` checks tokens with; logs how to get a token when
-    /// the secret is the generated one.
+    /// the secret is the generated one. The keys of a JWKS URL are not
+    /// fetched yet: see [`Verifier::start`].
     pub fn verifier(&self) -> anyhow::Result<Verifier> {
-        if self.jwks_url.as_deref().is_some_and(|u| !u.trim().is_empty()) {
+        if let Some(path) = &self.jwks_ca_file
+            && self.jwks_url().is_none()
+        {
             anyhow::bail!(
-                "LEARNMAP_JWKS_URL is not supported (this build has no HTTPS client): save the identity \
-                 provider's JWKS to a file, refresh it from cron or a sidecar, and set LEARNMAP_JWKS_FILE"
+                "LEARNMAP_JWKS_CA_FILE ({}) is set without LEARNMAP_JWKS_URL: it is only used to fetch from that URL",
+                path.display()
             );
         }
         let mut verifier = Verifier::new(&self.jwt_issuer, &self.jwt_audience);
-        if let Some(path) = &self.jwks_file {
-            verifier = verifier.with_jwks_file(path).context("cannot use the JWKS")?;
+        match (&self.jwks_file, self.jwks_url()) {
+            (Some(_), Some(_)) => anyhow::bail!(
+                "LEARNMAP_JWKS_FILE and LEARNMAP_JWKS_URL are both set: the identity provider's keys come \
+                 from one of them, so unset the other"
+            ),
+            (Some(path), None) => {
+                verifier = verifier.with_jwks_file(path).context("cannot use the JWKS")?;
+            }
+            (None, Some(url)) => {
+                verifier = verifier.with_jwks_url(JwksUrl::new(url, self.jwks_ca_file.as_deref())?);
+            }
+            (None, None) => {}
         }
         if let Some(signing) = self.signing_secret()? {
             verifier = verifier.with_secret(&signing.secret)?;
@@ -110,11 +132,16 @@ impl AuthArgs {
     pub fn token(&self, employee_no: &str, admin: bool, ttl: Duration) -> anyhow::Result<String> {
         let Some(signing) = self.signing_secret()? else {
             anyhow::bail!(
-                "no signing secret: with LEARNMAP_JWKS_FILE set, tokens come from the identity provider \
-                 (set LEARNMAP_JWT_SECRET as well to sign tokens here)"
+                "no signing secret: with LEARNMAP_JWKS_URL or LEARNMAP_JWKS_FILE set, tokens come from the \
+                 identity provider (set LEARNMAP_JWT_SECRET as well to sign tokens here)"
             );
         };
         Signer::new(&signing.secret, &self.jwt_issuer, &self.jwt_audience)?.token(employee_no, admin, ttl)
+    }
+
+    /// The JWKS URL, unless unset or blank.
+    fn jwks_url(&self) -> Option<&str> {
+        self.jwks_url.as_deref().map(str::trim).filter(|u| !u.is_empty())
     }
 
     /// The settings with nothing configured, the secret file at `path`.
@@ -124,8 +151,9 @@ impl AuthArgs {
             jwt_secret_file: path.to_path_buf(),
             jwt_issuer: DEFAULT_ISSUER.into(),
             jwt_audience: DEFAULT_AUDIENCE.into(),
-            jwks_file: None,
             jwks_url: None,
+            jwks_ca_file: None,
+            jwks_file: None,
         }
     }
 }
@@ -159,13 +187,96 @@ mod tests {
         assert!(!dir.path().join("jwt-secret").exists());
     }
 
+    /// Why the verifier of these settings is refused.
+    fn refusal(args: &AuthArgs) -> String {
+        format!("{:#}", args.verifier().err().expect("refused"))
+    }
+
     #[test]
-    fn a_jwks_url_is_refused_with_advice() {
+    fn a_jwks_url_must_be_https_unless_on_loopback() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = AuthArgs::with_secret_file(&dir.path().join("jwt-secret"));
+        for url in [
+            "https://idp.example/jwks",
+            "http://127.0.0.1:9/jwks",
+            "http://localhost:9/jwks",
+            "http://[::1]:9/jwks",
+        ] {
+            args.jwks_url = Some(url.into());
+            assert!(args.verifier().is_ok(), "{url}");
+        }
+        assert!(!dir.path().join("jwt-secret").exists(), "a URL alone makes no secret");
+
+        args.jwks_url = Some("http://idp.example/jwks".into());
+        let error = refusal(&args);
+        assert!(error.contains("LEARNMAP_JWKS_URL http://idp.example/jwks"), "{error}");
+        assert!(error.contains("loopback host only"), "{error}");
+        for (url, reason) in [
+            ("http://10.0.0.1/jwks", "loopback host only"),
+            ("ftp://idp.example/jwks", "must be an https:// URL"),
+            ("idp.example/jwks", "not a URL"),
+            ("https://user:pass@idp.example/jwks", "user name or password"),
+        ] {
+            args.jwks_url = Some(url.into());
+            let error = refusal(&args);
+            assert!(error.contains(reason), "{url}: {error}");
+            assert!(!error.contains("pass@"), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_jwks_file_and_url_together_are_refused() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut args = AuthArgs::with_secret_file(&dir.path().join("jwt-secret"));
+        args.jwks_file = Some(dir.path().join("jwks.json"));
+        args.jwks_url = Some("https://idp.example/jwks".into());
+        let error = refusal(&args);
+        assert!(
+            error.contains("LEARNMAP_JWKS_FILE and LEARNMAP_JWKS_URL are both set"),
+            "{error}"
+        );
+
+        // A blank URL counts as unset.
+        args.jwks_url = Some("  ".into());
+        assert!(!refusal(&args).contains("both set"));
+    }
+
+    #[test]
+    fn a_bad_ca_file_is_refused_by_name() {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut args = AuthArgs::with_secret_file(&dir.path().join("jwt-secret"));
         args.jwks_url = Some("https://idp.example/jwks".into());
-        let error = args.verifier().err().expect("refused");
-        assert!(error.to_string().contains("LEARNMAP_JWKS_FILE"), "{error}");
+
+        let missing = dir.path().join("missing.pem");
+        args.jwks_ca_file = Some(missing.clone());
+        let error = refusal(&args);
+        assert!(
+            error.contains(&format!("LEARNMAP_JWKS_CA_FILE {}: cannot be read", missing.display())),
+            "{error}"
+        );
+
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").expect("write");
+        args.jwks_ca_file = Some(empty.clone());
+        let error = refusal(&args);
+        assert!(
+            error.contains(&format!("{}: holds no PEM certificate", empty.display())),
+            "{error}"
+        );
+
+        let broken = dir.path().join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        args.jwks_ca_file = Some(broken.clone());
+        let error = refusal(&args);
+        assert!(error.contains(&broken.display().to_string()), "{error}");
+
+        args.jwks_url = None;
+        let error = refusal(&args);
+        assert!(error.contains("without LEARNMAP_JWKS_URL"), "{error}");
     }
 
     #[test]

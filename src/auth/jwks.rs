@@ -1,20 +1,28 @@
-//! An identity provider's public keys, from a JWKS file.
+//! An identity provider's public keys, from its JWKS URL or a JWKS file.
 //!
-//! The keys are read from a file (`LEARNMAP_JWKS_FILE`) rather than fetched:
-//! the build has no TLS client, and every identity provider serves its JWKS
-//! over HTTPS. Whatever refreshes the file (a cron job or a sidecar running
-//! `curl -o`) rotates the keys: when a token names a key id the set does not
-//! hold, the file is read again, at most once every [`RELOAD_INTERVAL`].
+//! At a URL (`LEARNMAP_JWKS_URL`), the keys are fetched at start-up and kept
+//! fresh (see `remote`, and `fetch` for how a fetch goes). A file
+//! (`LEARNMAP_JWKS_FILE`) suits a provider that only publishes its keys by
+//! other means; whatever rewrites the file rotates the keys. Either way, when
+//! a token names a key id the set does not hold, the keys are fetched or read
+//! again, at most once every [`RELOAD_INTERVAL`].
+
+mod fetch;
+mod remote;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use jsonwebtoken::DecodingKey;
 use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse};
 
-/// The shortest time between two reads of the file.
+pub use fetch::JwksUrl;
+pub use remote::RemoteKeys;
+
+/// The shortest time between two reads of the file, or two fetches of the
+/// URL caused by unknown key ids.
 pub const RELOAD_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The RS256 keys of a JWKS, by key id.
@@ -70,7 +78,8 @@ impl Keys {
     }
 }
 
-/// Keys held in memory, or read from a file and read again on an unknown key id.
+/// Keys held in memory, read from a file and read again on an unknown key id,
+/// or fetched from a URL.
 pub enum KeySource {
     Fixed(Keys),
     File {
@@ -78,6 +87,7 @@ pub enum KeySource {
         keys: RwLock<Keys>,
         last_read: Mutex<Instant>,
     },
+    Url(Arc<RemoteKeys>),
 }
 
 impl KeySource {
@@ -94,10 +104,22 @@ impl KeySource {
         })
     }
 
-    /// The key for a token, reading the file again when the key id is unknown.
+    /// Whether keys are there to check tokens with: a URL's once a fetch has
+    /// succeeded.
+    pub fn is_ready(&self) -> bool {
+        match self {
+            KeySource::Url(remote) => remote.is_ready(),
+            KeySource::Fixed(_) | KeySource::File { .. } => true,
+        }
+    }
+
+    /// The key for a token, reading the file again when the key id is
+    /// unknown. Of a URL's keys, only those held: [`RemoteKeys::find`]
+    /// fetches.
     pub fn find(&self, kid: Option<&str>) -> Option<DecodingKey> {
         match self {
             KeySource::Fixed(keys) => keys.find(kid).cloned(),
+            KeySource::Url(remote) => remote.held(kid),
             KeySource::File { path, keys, last_read } => {
                 if let Some(key) = keys.read().ok()?.find(kid) {
                     return Some(key.clone());

@@ -1,7 +1,8 @@
 //! Authentication: who a request's bearer token says the caller is.
 //!
 //! A token is a JWT signed with the shared secret (HS256) or by an identity
-//! provider whose public keys come as a JWKS (RS256). It must carry `exp`,
+//! provider whose public keys come as a JWKS, fetched from its URL or read
+//! from a file (RS256; see [`jwks`]). It must carry `exp`,
 //! `iss` and `aud` (checked against the configured issuer and audience, with
 //! 30 seconds of leeway on the clock) and `sub`, the employee number. A
 //! `roles` claim (a list of strings, or one space-separated string) holding
@@ -18,13 +19,14 @@ mod config;
 pub mod jwks;
 mod secret;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 pub use config::AuthArgs;
-pub use jwks::Keys;
+pub use jwks::{JwksUrl, Keys};
 pub use secret::{MIN_SECRET_BYTES, Secret, load_or_create as load_or_create_secret};
 
 use crate::graphql::Caller;
@@ -129,21 +131,67 @@ impl Verifier {
         Ok(self)
     }
 
+    /// Accepts RS256 tokens signed by a key of the JWKS at the URL, once
+    /// fetched: see [`Verifier::start`].
+    pub fn with_jwks_url(mut self, url: JwksUrl) -> Verifier {
+        self.jwks = Some(jwks::KeySource::Url(Arc::new(jwks::RemoteKeys::new(url))));
+        self
+    }
+
+    /// Fetches the keys of a JWKS URL and keeps them fresh in the background
+    /// while the verifier lives; nothing for other keys. An error says why
+    /// the first fetch failed: refreshing goes on all the same.
+    pub async fn start(&self) -> anyhow::Result<()> {
+        match &self.jwks {
+            Some(jwks::KeySource::Url(remote)) => remote.start().await,
+            _ => Ok(()),
+        }
+    }
+
     /// Whether any token can verify at all.
     pub fn has_keys(&self) -> bool {
         self.hmac.is_some() || self.jwks.is_some()
     }
 
-    /// The caller a token names, or why it is refused.
+    /// Whether the keys are there: false while the keys of a JWKS URL have
+    /// never been fetched.
+    pub fn is_ready(&self) -> bool {
+        self.jwks.as_ref().is_none_or(jwks::KeySource::is_ready)
+    }
+
+    /// The caller a token names, or why it is refused. Of a JWKS URL's keys
+    /// only those held are tried: [`Verifier::verify_fetching`] fetches.
     pub fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))?;
-        let key = match header.alg {
-            Algorithm::HS256 => self.hmac.clone(),
-            Algorithm::RS256 => self.jwks.as_ref().and_then(|keys| keys.find(header.kid.as_deref())),
-            other => return Err(AuthError::Invalid(format!("algorithm {other:?} is not accepted"))),
+        let header = header_of(token)?;
+        let key = self.key_held(&header)?;
+        self.check(token, &header, key)
+    }
+
+    /// Like [`Verifier::verify`], but a token naming a key id that the keys
+    /// of a JWKS URL do not hold fetches them again first (see
+    /// `jwks::remote` for how often).
+    pub async fn verify_fetching(&self, token: &str) -> Result<Caller, AuthError> {
+        let header = header_of(token)?;
+        let key = match (&self.jwks, header.alg) {
+            (Some(jwks::KeySource::Url(remote)), Algorithm::RS256) => remote.find(header.kid.as_deref()).await,
+            _ => self.key_held(&header)?,
         };
+        self.check(token, &header, key)
+    }
+
+    /// The key held for the token's algorithm and key id.
+    fn key_held(&self, header: &Header) -> Result<Option<DecodingKey>, AuthError> {
+        match header.alg {
+            Algorithm::HS256 => Ok(self.hmac.clone()),
+            Algorithm::RS256 => Ok(self.jwks.as_ref().and_then(|keys| keys.find(header.kid.as_deref()))),
+            other => Err(AuthError::Invalid(format!("algorithm {other:?} is not accepted"))),
+        }
+    }
+
+    /// Checks the token's signature with the key, and its claims.
+    fn check(&self, token: &str, header: &Header, key: Option<DecodingKey>) -> Result<Caller, AuthError> {
         let Some(key) = key else {
-            return Err(AuthError::Invalid(match header.kid {
+            return Err(AuthError::Invalid(match &header.kid {
                 Some(kid) => format!("no {:?} key with id {kid:?}", header.alg),
                 None => format!("no {:?} key", header.alg),
             }));
@@ -168,6 +216,10 @@ impl Verifier {
         validation.validate_nbf = true;
         validation
     }
+}
+
+fn header_of(token: &str) -> Result<Header, AuthError> {
+    jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(e.to_string()))
 }
 
 fn caller_of(claims: &ReadClaims) -> Result<Caller, AuthError> {

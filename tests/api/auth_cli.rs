@@ -25,6 +25,7 @@ fn learnmap(dir: &std::path::Path, args: &[&str]) -> Command {
         .env_remove("LEARNMAP_JWT_AUDIENCE")
         .env_remove("LEARNMAP_JWKS_FILE")
         .env_remove("LEARNMAP_JWKS_URL")
+        .env_remove("LEARNMAP_JWKS_CA_FILE")
         .env("RUST_LOG", "info")
         .env("RUST_BACKTRACE", "0");
     command
@@ -155,12 +156,10 @@ fn refuses_bad_lifetimes_and_secrets() {
     assert!(!text(&output.stdout).contains(SECRET), "--help shows no secret");
 }
 
-/// `cargo run` with nothing configured: the server makes its secret and says
-/// how to get an admin token.
-#[test]
-fn serve_makes_a_secret_and_says_how_to_get_a_token() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut child = learnmap(dir.path(), &["serve", "--bind", "127.0.0.1:0", "--scheduler", "false"])
+/// Runs `learnmap serve` on a free port until it logs that it serves (or
+/// two minutes pass), then stops it; returns whether it served and its log.
+fn serve_until_serving(command: &mut Command) -> (bool, String) {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -186,8 +185,18 @@ fn serve_makes_a_secret_and_says_how_to_get_a_token() {
     }
     let _ = child.kill();
     let _ = child.wait();
+    (serving, log.join("\n"))
+}
 
-    let log = log.join("\n");
+const SERVE: &[&str] = &["serve", "--bind", "127.0.0.1:0", "--scheduler", "false"];
+
+/// `cargo run` with nothing configured: the server makes its secret and says
+/// how to get an admin token.
+#[test]
+fn serve_makes_a_secret_and_says_how_to_get_a_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (serving, log) = serve_until_serving(&mut learnmap(dir.path(), SERVE));
+
     assert!(serving, "{log}");
     assert!(log.contains("token --employee ADMIN --admin"), "{log}");
     assert!(dir.path().join("data/jwt-secret").exists());
@@ -195,16 +204,54 @@ fn serve_makes_a_secret_and_says_how_to_get_a_token() {
     assert!(!log.contains(secret.trim()), "the secret is never logged");
 }
 
+/// An identity provider that cannot be reached does not keep the service
+/// from starting; it says why in the log.
 #[test]
-fn serve_refuses_a_jwks_url() {
+fn serve_starts_while_the_identity_provider_is_down() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output =
-        run(learnmap(dir.path(), &["serve", "--bind", "127.0.0.1:0"])
-            .env("LEARNMAP_JWKS_URL", "https://idp.example/jwks"));
-    assert!(!output.status.success());
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/jwks", free.local_addr().expect("address"));
+    drop(free);
+
+    let (serving, log) = serve_until_serving(learnmap(dir.path(), SERVE).env("LEARNMAP_JWKS_URL", &url));
+
+    assert!(serving, "{log}");
+    assert!(log.contains("cannot fetch the identity provider's JWKS"), "{log}");
+    assert!(log.contains(&format!("cannot fetch {url}")), "{log}");
     assert!(
-        text(&output.stderr).contains("LEARNMAP_JWKS_FILE"),
-        "{}",
-        text(&output.stderr)
+        !dir.path().join("data/jwt-secret").exists(),
+        "with a JWKS URL alone, no secret is made"
     );
+}
+
+#[test]
+fn serve_refuses_a_bad_jwks_configuration() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (settings, reason) in [
+        (
+            &[("LEARNMAP_JWKS_URL", "http://idp.example/jwks")][..],
+            "plain http:// is accepted for a loopback host only",
+        ),
+        (
+            &[
+                ("LEARNMAP_JWKS_URL", "https://idp.example/jwks"),
+                ("LEARNMAP_JWKS_FILE", "jwks.json"),
+            ][..],
+            "LEARNMAP_JWKS_FILE and LEARNMAP_JWKS_URL are both set",
+        ),
+        (
+            &[
+                ("LEARNMAP_JWKS_URL", "https://idp.example/jwks"),
+                ("LEARNMAP_JWKS_CA_FILE", "no-such-ca.pem"),
+            ][..],
+            "LEARNMAP_JWKS_CA_FILE no-such-ca.pem: cannot be read",
+        ),
+    ] {
+        let mut command = learnmap(dir.path(), SERVE);
+        command.envs(settings.iter().copied());
+        let output = run(&mut command);
+        assert!(!output.status.success(), "{settings:?}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(reason), "{settings:?}: {stderr}");
+    }
 }

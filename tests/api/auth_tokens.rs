@@ -22,7 +22,7 @@ const SECRET: &str = "the learnmap test secret, 32 bytes or more";
 
 /// A 2048-bit RSA key made for these tests only (it signs nothing else): the
 /// identity provider's, published in [`JWKS`] under the key id `idp-1`.
-const IDP_KEY: &str = "-----BEGIN PRIVATE KEY-----
+pub(crate) const IDP_KEY: &str = "-----BEGIN PRIVATE KEY-----
 MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC1U2YNsE2aM1Fo
 69S5hRnwLhUNoi5BZoWKH0QMRwBfspfD3fxWYlYOl8q4MDQvouBeYWCpJKUYDcIc
 /iGJ7/ckJ+TK95BB6G2mSkr3jtu6RLHlBDov2Uzat2SJT63GS453YmFkj1E5Ge1P
@@ -52,7 +52,7 @@ sZWAD6yxLPjg1mzC4F1lT8Y1
 -----END PRIVATE KEY-----\n";
 
 /// Another test-only key, which the JWKS does not hold.
-const OTHER_KEY: &str = "-----BEGIN PRIVATE KEY-----
+pub(crate) const OTHER_KEY: &str = "-----BEGIN PRIVATE KEY-----
 MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDP5tEfe/wMNUlq
 euzRwP8Wod/rgzZPv3+2kFtDvwbY5amlnC6NcWSfpiQP6tNARyi6QG/WcZe1NBRW
 6QdDJJxg6fPjhCC1/3dQE+Qr7Fohwwo2v8Ja5cV3jZ8vJpCyttlMtbPJpA+Wr9J2
@@ -82,11 +82,11 @@ k0B91JUNb4vJSjph9g9MlhSU
 -----END PRIVATE KEY-----\n";
 
 /// The public half of [`IDP_KEY`], as the identity provider publishes it.
-const IDP_N: &str = "tVNmDbBNmjNRaOvUuYUZ8C4VDaIuQWaFih9EDEcAX7KXw938VmJWDpfKuDA0L6LgXmFgqSSlGA3CHP4hie_3JCfkyveQQehtpkpK947bukSx5QQ6L9lM2rdkiU-txkuOd2JhZI9RORntT_ra_IB-mgYmPLOoNFu5-2qCr9oet6h3Rc27nyuzJiDw0PUCj3eFkI1SxRZhzgayeX20jB1SD0cky5CVFO-LCQV9NsfGGIIS9VZrtq8E_8z0mevQXDlgAP6L8tt_JYCZHxwRqBQGS9axi0gQ5U_1hPOZ08uAK2sNcG2CClHEa6E8wrkN4jFfr3f5L-NV6XEqCRFD5PudsQ";
+pub(crate) const IDP_N: &str = "tVNmDbBNmjNRaOvUuYUZ8C4VDaIuQWaFih9EDEcAX7KXw938VmJWDpfKuDA0L6LgXmFgqSSlGA3CHP4hie_3JCfkyveQQehtpkpK947bukSx5QQ6L9lM2rdkiU-txkuOd2JhZI9RORntT_ra_IB-mgYmPLOoNFu5-2qCr9oet6h3Rc27nyuzJiDw0PUCj3eFkI1SxRZhzgayeX20jB1SD0cky5CVFO-LCQV9NsfGGIIS9VZrtq8E_8z0mevQXDlgAP6L8tt_JYCZHxwRqBQGS9axi0gQ5U_1hPOZ08uAK2sNcG2CClHEa6E8wrkN4jFfr3f5L-NV6XEqCRFD5PudsQ";
 /// The public half of [`OTHER_KEY`].
-const OTHER_N: &str = "z-bRH3v8DDVJanrs0cD_FqHf64M2T79_tpBbQ78G2OWppZwujXFkn6YkD-rTQEcoukBv1nGXtTQUVukHQyScYOnz44Qgtf93UBPkK-xaIcMKNr_CWuXFd42fLyaQsrbZTLWzyaQPlq_Sdo4q7dEOGNZVoOUkxvLd4uZVouhLl0H9wkJ2xwUPxJxj_PB6karTy8GgiJkba_APN8dHOJXnSFDwo_VME7RQevvpof6K_lbutp6oGdrsh7dkaqkeLjkm8XYDG6YSXsX3KmXP89P9msRgtq_eShYMAlHObqv-zaCa6ZkjgDMrrqZs4M3NBlARBtQJTqZjzPOZ-LruVIa_lQ";
+pub(crate) const OTHER_N: &str = "z-bRH3v8DDVJanrs0cD_FqHf64M2T79_tpBbQ78G2OWppZwujXFkn6YkD-rTQEcoukBv1nGXtTQUVukHQyScYOnz44Qgtf93UBPkK-xaIcMKNr_CWuXFd42fLyaQsrbZTLWzyaQPlq_Sdo4q7dEOGNZVoOUkxvLd4uZVouhLl0H9wkJ2xwUPxJxj_PB6karTy8GgiJkba_APN8dHOJXnSFDwo_VME7RQevvpof6K_lbutp6oGdrsh7dkaqkeLjkm8XYDG6YSXsX3KmXP89P9msRgtq_eShYMAlHObqv-zaCa6ZkjgDMrrqZs4M3NBlARBtQJTqZjzPOZ-LruVIa_lQ";
 
-fn jwks(n: &str) -> String {
+pub(crate) fn jwks(n: &str) -> String {
     json!({ "keys": [{ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "idp-1", "n": n, "e": "AQAB" }] }).to_string()
 }
 
@@ -111,34 +111,34 @@ fn token(employee_no: &str, admin: bool) -> String {
         .expect("token")
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs()
 }
 
-fn claims(sub: &str) -> Value {
+pub(crate) fn claims(sub: &str) -> Value {
     json!({ "sub": sub, "iss": "learnmap", "aud": "learnmap", "iat": now(), "exp": now() + 600 })
 }
 
-fn rs256(key_pem: &str, kid: Option<&str>, claims: &Value) -> String {
+pub(crate) fn rs256(key_pem: &str, kid: Option<&str>, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = kid.map(String::from);
     let key = EncodingKey::from_rsa_pem(key_pem.as_bytes()).expect("test key");
     jsonwebtoken::encode(&header, claims, &key).expect("signed")
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    text: String,
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON: {}", self.text))
     }
 
     /// The code of the first GraphQL error.
-    fn code(&self) -> String {
+    pub fn code(&self) -> String {
         self.json()["errors"][0]["extensions"]["code"]
             .as_str()
             .unwrap_or("")
@@ -146,7 +146,7 @@ impl Answer {
     }
 }
 
-async fn send(routes: Router, request: Request<Body>) -> Answer {
+pub(crate) async fn send(routes: Router, request: Request<Body>) -> Answer {
     let response = routes.oneshot(request).await.expect("response");
     let status = response.status();
     let headers = response.headers().clone();
@@ -158,7 +158,7 @@ async fn send(routes: Router, request: Request<Body>) -> Answer {
     }
 }
 
-fn post(body: Value, authorization: Option<&str>) -> Request<Body> {
+pub(crate) fn post(body: Value, authorization: Option<&str>) -> Request<Body> {
     let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
     if let Some(value) = authorization {
         request = request.header(header::AUTHORIZATION, value);
@@ -170,7 +170,7 @@ async fn query(app: &TestApp, query: &str, authorization: Option<&str>) -> Answe
     send(routes(app), post(json!({ "query": query }), authorization)).await
 }
 
-fn bearer(token: &str) -> String {
+pub(crate) fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 

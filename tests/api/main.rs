@@ -8,6 +8,7 @@ mod helpers;
 mod audit;
 mod auth_access;
 mod auth_cli;
+mod auth_jwks_url;
 mod auth_tokens;
 mod catalog_mutations;
 mod catalog_queries;
