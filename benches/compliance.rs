@@ -166,9 +166,8 @@ fn benches(c: &mut Criterion) {
                     .people
                     .iter()
                     .map(|(facts, completions)| {
-                        engine::evaluate(facts, completions, &input.requirements, &input.catalog, YEAR, as_of())
-                            .lines
-                            .len()
+                        let evaluation = engine::evaluate(facts, completions, &input.requirements, YEAR, as_of());
+                        engine::recommend(&evaluation, completions, &input.catalog).len() + evaluation.lines.len()
                     })
                     .sum::<usize>()
             });

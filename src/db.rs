@@ -17,6 +17,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 
     let mut options = ConnectOptions::new(url);
     options.sqlx_logging(false);
+    // A connection is tested with a round trip only after it sat idle: testing
+    // it each time it leaves the pool doubled the round trips of a cached
+    // `compliance` answer, and a connection in steady use is not the one a
+    // restart or a firewall has dropped.
+    options.test_before_acquire_if_idle_for(std::time::Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         // One writer at a time is SQLite's model; a small pool avoids lock
         // contention between connections of the same process.

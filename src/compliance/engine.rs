@@ -146,19 +146,15 @@ pub struct Evaluation {
     pub counted: Vec<Counted>,
     /// In completion order.
     pub ignored: Vec<Ignored>,
-    /// One per line with a shortfall, in line order.
-    pub recommendations: Vec<Recommendation>,
 }
 
 /// Evaluates a person against the requirements of `year` as of `as_of`.
 ///
-/// Only requirements of `year` should be passed in; the catalog should be in the
-/// order recommendations break ties by (by id).
+/// Only requirements of `year` should be passed in.
 pub fn evaluate(
     person: &PersonFacts,
     completions: &[CompletionFact],
     requirements: &[Requirement],
-    catalog: &[CourseFact],
     year: i32,
     as_of: NaiveDate,
 ) -> Evaluation {
@@ -173,7 +169,6 @@ pub fn evaluate(
 
     let counted = counted_pairs(&lines, completions, until);
     let ignored = ignored(&lines, completions, as_of, until);
-    let recommendations = recommend::for_lines(&lines, completions, catalog);
     let status = status_of(&lines, until == last_day(year));
 
     Evaluation {
@@ -181,8 +176,22 @@ pub fn evaluate(
         lines,
         counted,
         ignored,
-        recommendations,
     }
+}
+
+/// The courses that close each shortfall of an evaluation: one recommendation
+/// per line with a shortfall, in line order. The catalog should be in the
+/// order ties are broken by (by id).
+///
+/// Apart from [`evaluate`] because a unit's report shows the standing of
+/// hundreds of people and the recommendations of a page of them: searching
+/// the catalog for everyone was a tenth of a city-wide report.
+pub fn recommend(
+    evaluation: &Evaluation,
+    completions: &[CompletionFact],
+    catalog: &[CourseFact],
+) -> Vec<Recommendation> {
+    recommend::for_lines(&evaluation.lines, completions, catalog)
 }
 
 /// Whether a requirement applies to the person: same role (`None` only to `None`),
@@ -418,7 +427,7 @@ pub(crate) mod tests {
     }
 
     fn run(person: &PersonFacts, completions: &[CompletionFact], as_of: NaiveDate) -> Evaluation {
-        evaluate(person, completions, &rules_2026(), &[], 2026, as_of)
+        evaluate(person, completions, &rules_2026(), 2026, as_of)
     }
 
     fn facet_line(eval: &Evaluation, facet: Facet) -> (usize, &Line) {
@@ -724,7 +733,7 @@ pub(crate) mod tests {
 
         let (policy, line) = facet_line(&eval, Facet::Policy);
         assert_eq!((line.counted, line.shortfall), (h("3"), Hours::ZERO));
-        assert!(eval.recommendations.iter().all(|r| r.line != policy));
+        assert!(recommend(&eval, &completions, &[]).iter().all(|r| r.line != policy));
     }
 
     #[test]
@@ -766,7 +775,6 @@ pub(crate) mod tests {
             &staff(true),
             &below,
             std::slice::from_ref(&requirement),
-            &[],
             2026,
             date(2026, 3, 1),
         );
@@ -776,7 +784,6 @@ pub(crate) mod tests {
             &staff(true),
             &at,
             std::slice::from_ref(&requirement),
-            &[],
             2026,
             date(2026, 3, 1),
         );
@@ -844,7 +851,7 @@ pub(crate) mod tests {
         all.push(done(5, date(2026, 12, 31), "4", Facet::Management, None, None));
         let eval = run(&staff(true), &all, date(2026, 12, 31));
         assert_eq!(eval.status, Status::Complete);
-        assert!(eval.recommendations.is_empty());
+        assert!(recommend(&eval, &all, &[]).is_empty());
     }
 
     #[test]
@@ -856,7 +863,7 @@ pub(crate) mod tests {
 
     #[test]
     fn a_person_with_no_applicable_lines_is_complete() {
-        let eval = evaluate(&staff(true), &[], &[], &[], 2026, date(2026, 12, 31));
+        let eval = evaluate(&staff(true), &[], &[], 2026, date(2026, 12, 31));
         assert_eq!(eval.status, Status::Complete);
         assert!(eval.lines.is_empty());
 
@@ -864,14 +871,7 @@ pub(crate) mod tests {
             .into_iter()
             .filter(|r| r.role == Some(Role::SecurityOfficer))
             .collect();
-        let eval = evaluate(
-            &person(None, false, None),
-            &[],
-            &officer_only,
-            &[],
-            2026,
-            date(2026, 12, 31),
-        );
+        let eval = evaluate(&person(None, false, None), &[], &officer_only, 2026, date(2026, 12, 31));
         assert_eq!(eval.status, Status::Complete);
     }
 
@@ -1057,20 +1057,14 @@ pub(crate) mod tests {
             course(3, "6", Facet::Management),
         ];
 
-        let eval = evaluate(
-            &staff(true),
-            &completions,
-            &rules_2026(),
-            &catalog,
-            2026,
-            date(2026, 6, 30),
-        );
+        let eval = evaluate(&staff(true), &completions, &rules_2026(), 2026, date(2026, 6, 30));
+        let recommendations = recommend(&eval, &completions, &catalog);
 
         let (policy, _) = facet_line(&eval, Facet::Policy);
         let (management, _) = facet_line(&eval, Facet::Management);
-        let lines_with_gaps: Vec<usize> = eval.recommendations.iter().map(|r| r.line).collect();
+        let lines_with_gaps: Vec<usize> = recommendations.iter().map(|r| r.line).collect();
         assert_eq!(lines_with_gaps, (0..eval.lines.len()).collect::<Vec<_>>());
-        let for_policy = &eval.recommendations[policy];
+        let for_policy = &recommendations[policy];
         assert_eq!(
             (
                 for_policy.course_ids.as_slice(),
@@ -1079,6 +1073,6 @@ pub(crate) mod tests {
             ),
             (&[2][..], h("2"), true)
         );
-        assert_eq!(eval.recommendations[management].course_ids, [3]);
+        assert_eq!(recommendations[management].course_ids, [3]);
     }
 }

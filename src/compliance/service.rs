@@ -12,7 +12,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use entity::{Facet, Level, SecurityCategory, completion, course, evidence, person, role_assignment, unit};
 use sea_orm::sea_query::{ExprTrait, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, DerivePartialModel, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::engine::{self, CompletionFact, Evaluation, PersonFacts};
 use super::recent::{PersonRows, RecentFacts};
@@ -54,6 +54,18 @@ pub struct Catalog(Arc<Reference>);
 impl Catalog {
     pub fn get(&self, id: &i32) -> Option<&course::Model> {
         self.0.course(*id)
+    }
+
+    /// The courses as the engine reads them, in id order.
+    pub fn facts(&self) -> &[engine::CourseFact] {
+        self.0.course_facts()
+    }
+}
+
+impl PersonCompliance {
+    /// The courses that close this person's shortfalls (see [`engine::recommend`]).
+    pub fn recommendations(&self, catalog: &Catalog) -> Vec<engine::Recommendation> {
+        engine::recommend(&self.evaluation, &self.completions, catalog.facts())
     }
 }
 
@@ -166,6 +178,19 @@ impl Scope {
         }
     }
 
+    /// The last completion date read. A unit's report and the quarterly job
+    /// read nothing after the as-of date: the rows would only be listed as
+    /// ignored (`AFTER_AS_OF`), and a report run months after its date would
+    /// read every later row of the unit for that. One person's answer reads
+    /// them all, since it is where "why did my April course not count?" is
+    /// asked.
+    fn completions_until(&self) -> Option<NaiveDate> {
+        match self {
+            Scope::Person(_) => None,
+            Scope::Units { as_of, .. } => Some(*as_of),
+        }
+    }
+
     /// The rows of the scope's people, as a condition on a `person_id` column.
     fn rows_of(&self, person_id: impl ColumnTrait) -> SimpleExpr {
         match self {
@@ -183,19 +208,30 @@ impl Scope {
 
 /// The columns of a completion the engine reads, and nothing else (no title,
 /// course key, source or timestamps): all of them are in the index
-/// `completion_facts`, so PostgreSQL answers from the index alone.
-#[derive(Debug, DerivePartialModel)]
-#[sea_orm(entity = "completion::Entity")]
-struct CompletionRow {
-    id: i32,
-    person_id: i32,
-    course_id: Option<i32>,
-    centihours: i32,
-    completed_on: NaiveDate,
-    facet: Option<Facet>,
-    level: Option<Level>,
-    security_category: Option<SecurityCategory>,
-}
+/// `completion_facts`, so PostgreSQL answers from the index alone. They are
+/// read by position, as a tuple: looking each column of a city's million rows
+/// up by name cost more than PostgreSQL's scan.
+type CompletionRow = (
+    i32,
+    i32,
+    Option<i32>,
+    i32,
+    NaiveDate,
+    Option<Facet>,
+    Option<Level>,
+    Option<SecurityCategory>,
+);
+
+const COMPLETION_COLUMNS: [completion::Column; 8] = [
+    completion::Column::Id,
+    completion::Column::PersonId,
+    completion::Column::CourseId,
+    completion::Column::Centihours,
+    completion::Column::CompletedOn,
+    completion::Column::Facet,
+    completion::Column::Level,
+    completion::Column::SecurityCategory,
+];
 
 /// Each person's facts from their rows, by person id.
 struct Facts {
@@ -237,14 +273,18 @@ async fn load_facts(db: &impl ConnectionTrait, scope: &Scope, year: i32) -> Resu
     // in PostgreSQL's default work memory; each person's few dozen are sorted
     // here instead.
     let window_start = engine::window_start(year - 1, 1);
-    let completions = completion::Entity::find()
+    let mut completions = completion::Entity::find()
+        .select_only()
+        .columns(COMPLETION_COLUMNS)
         .filter(scope.rows_of(completion::Column::PersonId))
-        .filter(completion::Column::CompletedOn.gte(window_start))
-        .into_partial_model::<CompletionRow>()
-        .all(db);
+        .filter(completion::Column::CompletedOn.gte(window_start));
+    if let Some(until) = scope.completions_until() {
+        completions = completions.filter(completion::Column::CompletedOn.lte(until));
+    }
+    let completions = completions.into_tuple::<CompletionRow>().all(db);
     let (roles, evidence, completions) = tokio::try_join!(roles, evidence, completions)?;
 
-    let mut completions = group_map(completions, |c| c.person_id, completion_fact);
+    let mut completions = group_map(completions, |c| c.1, completion_fact);
     for mine in completions.values_mut() {
         mine.sort_unstable_by_key(|c| (c.completed_on, c.id));
     }
@@ -274,14 +314,7 @@ fn evaluate(
                 technical_background: has_background(&person, facts.evidence.get(&person.id), as_of),
                 agency_level: reference.level_of(person.unit_id, as_of),
             };
-            let evaluation = engine::evaluate(
-                &person_facts,
-                &completions,
-                &rules.requirements,
-                reference.course_facts(),
-                year,
-                as_of,
-            );
+            let evaluation = engine::evaluate(&person_facts, &completions, &rules.requirements, year, as_of);
             PersonCompliance {
                 person,
                 facts: person_facts,
@@ -329,16 +362,17 @@ fn has_background(person: &person::Model, evidence: Option<&Vec<evidence::Model>
 /// The engine never reads a completion's title, so it is left empty rather
 /// than read and copied for every row; whoever shows a completion fetches its
 /// whole row by id.
-fn completion_fact(c: CompletionRow) -> CompletionFact {
+fn completion_fact(row: CompletionRow) -> CompletionFact {
+    let (id, _person_id, course_id, centihours, completed_on, facet, level, security_category) = row;
     CompletionFact {
-        id: c.id.into(),
-        course_id: c.course_id,
+        id: id.into(),
+        course_id,
         title: String::new(),
-        completed_on: c.completed_on,
-        hours: Hours::from_centihours(c.centihours.into()),
-        facet: c.facet.unwrap_or(Facet::Security),
-        level: c.level,
-        security_category: c.security_category,
+        completed_on,
+        hours: Hours::from_centihours(centihours.into()),
+        facet: facet.unwrap_or(Facet::Security),
+        level,
+        security_category,
     }
 }
 

@@ -340,8 +340,8 @@ fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
                 }
             })
             .collect(),
-        recommendations: e
-            .recommendations
+        recommendations: p
+            .recommendations(&unit.catalog)
             .iter()
             .filter_map(|r| {
                 let line = e.lines.get(r.line)?;

@@ -11,6 +11,7 @@ mod jobs;
 mod loaders;
 pub mod metrics;
 mod pagination;
+pub mod parsed;
 mod personnel;
 pub mod scalars;
 
@@ -57,6 +58,8 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
     let reference = std::sync::Arc::new(crate::reference::ReferenceCache::default());
     let recent = std::sync::Arc::new(crate::compliance::recent::RecentFacts::default());
     let metrics = crate::metrics::Metrics::new();
+    // Registered last, innermost: the metrics see every parse, cached or not.
+    let parsed = parsed::ParsedQueries::default();
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(reference)
         .data(recent)
@@ -66,6 +69,8 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .data(metrics.clone())
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
+        .data(parsed.clone())
+        .extension(parsed)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .register_output_type::<scalars::Date>()

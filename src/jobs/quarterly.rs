@@ -460,8 +460,7 @@ fn reminder(unit: &UnitCompliance, p: &PersonCompliance, request: &RunRequest, a
         .collect();
 
     let mut course_ids: Vec<i32> = p
-        .evaluation
-        .recommendations
+        .recommendations(&unit.catalog)
         .iter()
         .flat_map(|r| r.course_ids.iter().copied())
         .collect();

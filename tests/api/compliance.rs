@@ -116,6 +116,31 @@ db_test! {
 }
 
 db_test! {
+    async fn a_unit_report_reads_nothing_after_its_date(app) {
+        scenario(&app).await;
+        completed(&app, "P1", "去年政策", 2, day(2025, 12, 31), (Some(Facet::Policy), None, None)).await;
+        completed(&app, "P1", "四月管理", 3, day(2026, 4, 1), (Some(Facet::Management), None, None)).await;
+
+        let query = r#"{ unitCompliance(unitCode: "AG1-SUB", year: 2026, asOf: "2026-03-31") {
+            behind(first: 10) { edges { node { person { employeeNo } lines { countedHours }
+              ignored { reason completion { title } } } } } } }"#;
+        let data = app.data(query, json!({})).await;
+        let edges = data["unitCompliance"]["behind"]["edges"].as_array().expect("edges").clone();
+        let p1 = edges.iter().map(|e| &e["node"]).find(|n| n["person"]["employeeNo"] == json!("P1")).expect("P1 is behind");
+
+        assert_eq!(
+            p1["ignored"],
+            json!([{ "reason": "OUTSIDE_WINDOW", "completion": { "title": "去年政策" } }]),
+            "the April course is not read for a March report"
+        );
+        let alone = compliance(&app, "P1", "2026-03-31").await;
+        assert_eq!(p1["lines"], json!(alone["lines"].as_array().expect("lines").iter()
+            .map(|l| json!({ "countedHours": l["countedHours"] })).collect::<Vec<_>>()), "the same hours either way");
+        assert_eq!(alone["ignored"].as_array().map(Vec::len), Some(2), "one person's answer lists the April course too");
+    }
+}
+
+db_test! {
     async fn statuses_through_the_year(app) {
         scenario(&app).await;
 
