@@ -20,6 +20,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, FieldError, Result};
 use crate::import::Table;
 use crate::import::value::keep;
+use crate::text;
 
 pub use evidence::import_evidence;
 pub use people::import_people;
@@ -132,8 +133,12 @@ pub(crate) async fn finish(
 fn import_entry(audited: &Audited, report: &ImportReport, options: &ImportOptions) -> Entry {
     let key = options.source.clone().unwrap_or_else(|| audited.kind.to_string());
     let summary = format!(
-        "{} import: {} rows, {} created, {} updated, {} unchanged",
-        audited.kind, report.rows, report.created, report.updated, report.unchanged
+        "{} import: {}, {} created, {} updated, {} unchanged",
+        audited.kind,
+        text::count(report.rows, "row", "rows"),
+        report.created,
+        report.updated,
+        report.unchanged
     );
     let counts = serde_json::json!({
         "file": options.source,

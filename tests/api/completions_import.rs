@@ -619,7 +619,7 @@ fn the_cli_imports_completions_with_and_without_a_mapping() {
 
     let (ok, stdout, stderr) = run(&["import", "completions", "examples/completions.csv"]);
     assert!(ok, "{stderr}");
-    assert_eq!(last(&stdout), "266 rows: 266 were created, 0 were updated, 0 unchanged");
+    assert_eq!(last(&stdout), "266 rows: 266 created, 0 updated, 0 unchanged");
 
     let mapped = [
         "import",
@@ -630,7 +630,7 @@ fn the_cli_imports_completions_with_and_without_a_mapping() {
     ];
     let (ok, stdout, stderr) = run(&mapped);
     assert!(ok, "{stderr}");
-    assert_eq!(last(&stdout), "9 rows: 7 were created, 0 were updated, 2 unchanged");
+    assert_eq!(last(&stdout), "9 rows: 7 created, 0 updated, 2 unchanged");
 
     let (ok, _, stderr) = run(&["import", "completions", "examples/elearn-hrd-export.csv"]);
     assert!(!ok, "the export needs its mapping");
