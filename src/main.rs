@@ -198,7 +198,8 @@ enum RunnableJob {
         year: i32,
         #[arg(long)]
         quarter: u32,
-        /// Show what would be sent; write and send nothing.
+        /// Show what would be sent; write no snapshot or mail and send
+        /// nothing (the run itself is recorded in jobRuns).
         #[arg(long)]
         dry_run: bool,
         /// Queue the messages but leave sending to `learnmap mail send` or
@@ -500,6 +501,10 @@ async fn send_mail(cli: &Cli, db: &DatabaseConnection, prefix: &str) -> anyhow::
     Ok(())
 }
 
+/// What a dry run of the quarter leaves behind: its `jobRuns` row, so that
+/// operators can see it ran and what it found, and nothing else.
+const DRY_RUN_NOTE: &str = " (dry run: no snapshot or mail written, nothing sent; the run is recorded in jobRuns)";
+
 async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: bool) -> anyhow::Result<()> {
     let db = open_seeded(&cli.database_url).await?;
     let started = std::time::Instant::now();
@@ -528,11 +533,7 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: 
                 text::count(count_of(run.reminders), "reminder", "reminders"),
                 text::count(count_of(run.digests), "digest", "digests"),
                 started.elapsed().as_secs_f64(),
-                if dry_run {
-                    " (dry run: nothing written or sent)"
-                } else {
-                    ""
-                }
+                if dry_run { DRY_RUN_NOTE } else { "" }
             );
         }
         Outcome::Busy => anyhow::bail!("another process is running this quarter's job; try again later"),

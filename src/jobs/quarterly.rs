@@ -117,7 +117,9 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
 
 /// Runs the job; a real run that completes records `runQuarterlyShortfall`
 /// with its run id and counts, in the transaction of its snapshot and outbox.
-/// Dry runs record nothing.
+/// A dry run writes no snapshot, message or audit entry, but keeps its
+/// `job_run` row (marked `dry_run`): operators asked to see that it ran and
+/// what it counted, and a dry run never counts as the quarter done.
 pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let as_of = quarter::last_day(request.year, request.quarter)

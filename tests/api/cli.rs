@@ -333,6 +333,54 @@ fn runs_the_quarter_then_sends_what_it_queued() {
     assert_eq!(eml_files(), 46);
 }
 
+#[tokio::test]
+async fn a_dry_run_of_the_quarter_says_what_it_records() {
+    let db = Db::new();
+    for kind in ["units", "people", "evidence", "completions"] {
+        db.import(kind, &example(&format!("{kind}.csv")), false);
+    }
+    let outbox = db.dir.path().join("outbox");
+    let outbox_dir = outbox.to_str().expect("utf-8 path");
+
+    let dry = db.run(&[
+        "--outbox-dir",
+        outbox_dir,
+        "jobs",
+        "run",
+        "quarterly",
+        "--year",
+        "2026",
+        "--quarter",
+        "1",
+        "--dry-run",
+    ]);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let summary = last_line(&text(&dry.stdout)).to_string();
+    assert!(summary.starts_with("run 1: 35 people, "), "{summary}");
+    assert!(
+        summary.ends_with(" (dry run: no snapshot or mail written, nothing sent; the run is recorded in jobRuns)"),
+        "{summary}"
+    );
+
+    // What the line says: the run is listed, and nothing else was written.
+    let data = db
+        .query(
+            "{ jobRuns { id dryRun status trigger reminders digests } \
+               quarterlyShortfalls(year: 2026, quarter: 1) { totalCount } \
+               auditLog(filter: { action: \"runQuarterlyShortfall\" }) { totalCount } }",
+        )
+        .await;
+    assert_eq!(
+        data,
+        json!({
+            "jobRuns": [{ "id": 1, "dryRun": true, "status": "completed", "trigger": "cli", "reminders": 34, "digests": 12 }],
+            "quarterlyShortfalls": { "totalCount": 0 },
+            "auditLog": { "totalCount": 0 }
+        })
+    );
+    assert!(!outbox.exists(), "no mail was written");
+}
+
 #[test]
 fn help_describes_each_command_on_its_own_line() {
     let output = Db::new().run(&["--help"]);
