@@ -5,7 +5,8 @@
 //!   request as its caller (see `auth` and `graphql::access`). A request with
 //!   no token is anonymous; one with a token that does not verify is refused
 //!   with 401 and `UNAUTHENTICATED`, whatever it asks for. A GET may only
-//!   read: a mutation over GET is refused with 405.
+//!   read: a mutation over GET is refused with 405. A GET names the operation
+//!   to run with `operationName` (or async-graphql's `operation_name`).
 //! - A body may hold at most [`MAX_BODY_BYTES`] (16 MiB, not the usual 1 MiB:
 //!   the imports send whole CSV files as text); more is refused with 413.
 //! - A batch (a JSON array of operations) may hold at most [`MAX_BATCH`]
@@ -205,10 +206,14 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
         Ok(caller) => caller,
         Err(error) => return refused(&error),
     };
-    let request = match GraphQLRequest::<Unreadable>::from_request(request, &()).await {
+    let named = operation_name(request.uri().query().unwrap_or_default());
+    let mut request = match GraphQLRequest::<Unreadable>::from_request(request, &()).await {
         Ok(request) => request.into_inner(),
         Err(unreadable) => return unreadable.into_response(),
     };
+    if named.is_some() {
+        request.operation_name = named;
+    }
     if runs_a_mutation(&request) {
         let mut response = graphql_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -221,6 +226,18 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
         return response;
     }
     execute(&state, caller, BatchRequest::Single(request)).await
+}
+
+/// The operation a GET names with the standard `operationName` parameter.
+/// async-graphql reads only `operation_name` from a query string, which it
+/// keeps doing when `operationName` is absent; without this, a GET of a
+/// document with several operations could not choose one, and the mutation
+/// check below would not know which one runs.
+fn operation_name(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "operationName")
+        .map(|(_, name)| name.into_owned())
+        .filter(|name| !name.is_empty())
 }
 
 /// Whether the request would run a mutation: links, prefetchers and caches
