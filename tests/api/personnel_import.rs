@@ -461,6 +461,84 @@ db_test! {
 }
 
 db_test! {
+    async fn refuses_an_agency_without_a_security_level(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+
+        let csv = "unit_code,name,parent_code,security_level,level_since\n\
+                   NEW,新機關,,,\n\
+                   NEW-IT,資訊室,NEW,,\n\
+                   DDB-PLN,數位策略組,,,\n\
+                   DDB,臺北市政府數位發展局,,,\n";
+        let error = refused(&app, Kind::Units, csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "security_level", "reason": "is required for NEW, an agency (no parent_code): A, B, C, D or E, with level_since" },
+            { "row": 4, "field": "security_level", "reason": "is required for DDB-PLN, an agency (no parent_code): A, B, C, D or E, with level_since" }
+        ]), "DDB has its level stored; NEW-IT is below NEW");
+        assert_eq!(snapshot(&app).await, before);
+
+        // A file without parent codes makes a new unit an agency too.
+        let error = refused(&app, Kind::Units, "unit_code,name\nLONE,新機關\n").await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "security_level", "reason": "is required for LONE, an agency (no parent_code): A, B, C, D or E, with level_since" }
+        ]));
+
+        // With its level, the same agency is accepted; its stored level then
+        // carries it through files that leave the level out.
+        let with_level = "unit_code,name,parent_code,security_level,level_since\nNEW,新機關,,C,2026-01-01\nNEW-IT,資訊室,NEW,,\n";
+        assert_eq!(counts(&import(&app, Kind::Units, with_level).await)["created"], json!(2));
+        let again = import(&app, Kind::Units, "unit_code,name,parent_code\nNEW,新機關,\n").await;
+        assert_eq!(counts(&again)["unchanged"], json!(1));
+    }
+}
+
+db_test! {
+    async fn refuses_unit_codes_with_spaces_or_line_breaks(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+
+        let csv = "unit_code,name,parent_code,security_level,level_since\n\
+                   ORG-NEW,新機關,,B,2026-01-01\n\
+                   ORG IT2,資訊二科,ORG,,\n\
+                   \"ORG-\nIT3\",資訊三科,ORG,,\n\
+                   ORG-IT4,資訊四科,ORG IT,,\n";
+        let error = refused(&app, Kind::Units, csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 3, "field": "unit_code", "reason": "\"ORG IT2\" has a space or line break; write unit codes without them, such as DDB-PLN" },
+            { "row": 4, "field": "unit_code", "reason": "\"ORG- IT3\" has a space or line break; write unit codes without them, such as DDB-PLN" },
+            { "row": 6, "field": "parent_code", "reason": "\"ORG IT\" has a space or line break; write unit codes without them, such as DDB-PLN" }
+        ]));
+        assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"], "not even the good row was written");
+    }
+}
+
+db_test! {
+    async fn generated_demo_units_pass_the_unit_import(app) {
+        learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 200, seed: 7 }).await.expect("gen-demo");
+        let data = app.data("{ units { code name parent { code } securityLevelHistory { level since } } }", json!({})).await;
+        let units = data["units"].as_array().expect("units");
+
+        // The demo's units written back as a units file, each agency with its
+        // latest level (units below show their agency's history): every row
+        // must pass and change nothing.
+        let mut csv = String::from("unit_code,name,parent_code,security_level,level_since\n");
+        for unit in units {
+            let agency = unit["parent"].is_null();
+            let history = unit["securityLevelHistory"].as_array().filter(|_| agency);
+            let latest = history.and_then(|h| h.last()).cloned().unwrap_or(Value::Null);
+            let cell = |value: &Value| value.as_str().unwrap_or("").to_string();
+            csv.push_str(&format!(
+                "{},{},{},{},{}\n",
+                cell(&unit["code"]), cell(&unit["name"]), cell(&unit["parent"]["code"]), cell(&latest["level"]), cell(&latest["since"])
+            ));
+        }
+        let report = import(&app, Kind::Units, &csv).await;
+        assert_eq!(report["rows"], json!(units.len()));
+        assert_eq!(report["unchanged"], json!(units.len()), "{report:#}");
+        assert!(units.iter().filter(|u| u["parent"].is_null()).count() >= 5, "five agencies or more");
+    }
+}
+
+db_test! {
     async fn refuses_an_unknown_supervisor(app) {
         import(&app, Kind::Units, ORG_UNITS).await;
         let csv = "employee_no,name,email,unit_code,supervisor_no\n\

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
+use crate::import::value::quote;
 use crate::import::{Column, Row, parse_date};
 
 const COLUMNS: &[Column] = &[
@@ -43,11 +44,14 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
         .map(|u| (u.code.clone(), u))
         .collect();
 
+    let with_level = units_with_a_level(db).await?;
+
     let (mut rows, mut errors) = parse_rows(table.rows());
     if !table.has("parent_code") {
         keep_stored_parents(&mut rows, &existing);
     }
     errors.extend(check_references(&rows, &existing));
+    errors.extend(check_agency_levels(&rows, &existing, &with_level));
     reject_if_any(errors)?;
 
     let txn = begin(db).await?;
@@ -149,14 +153,18 @@ fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<UnitRow>, Vec<Fie
 fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
     let mut errors = Vec::new();
     let code = row
-        .require("unit_code", |s| Ok(s.to_string()))
+        .require("unit_code", parse_unit_code)
         .map_err(|e| errors.push(e))
         .ok();
     let name = row
         .require("name", |s| Ok(s.to_string()))
         .map_err(|e| errors.push(e))
         .ok();
-    let parent = row.get("parent_code").map(str::to_string);
+    let parent = row
+        .parse("parent_code", parse_unit_code)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let level = row
         .parse("security_level", parse_security_level)
         .map_err(|e| errors.push(e))
@@ -200,6 +208,19 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
         }),
         _ => Err(errors),
     }
+}
+
+/// A unit code as people type it into other files and GraphQL: one word.
+/// Cells are cleaned first, so a line break inside a quoted cell reads as a
+/// space here; either would make a code nobody can type back.
+pub fn parse_unit_code(text: &str) -> std::result::Result<String, String> {
+    if text.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "{} has a space or line break; write unit codes without them, such as DDB-PLN",
+            quote(text)
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// A-E, as written on the authority's notice: `A`, `a`, `A級`.
@@ -258,6 +279,37 @@ fn check_references(rows: &[UnitRow], existing: &HashMap<String, unit::Model>) -
         }
     }
     errors
+}
+
+/// The units that have a security level stored, from any date.
+async fn units_with_a_level(db: &DatabaseConnection) -> Result<HashSet<i32>> {
+    let levels = agency_level::Entity::find().all(db).await?;
+    Ok(levels.into_iter().map(|level| level.unit_id).collect())
+}
+
+/// An agency (a unit without a parent) needs a security level: the row
+/// gives one, or the unit has one stored already. Without it, the rules that
+/// depend on the level (professional security training at levels A to C)
+/// would silently not apply to its people.
+fn check_agency_levels(
+    rows: &[UnitRow],
+    existing: &HashMap<String, unit::Model>,
+    with_level: &HashSet<i32>,
+) -> Vec<FieldError> {
+    rows.iter()
+        .filter(|row| row.parent.is_none() && row.level.is_none())
+        .filter(|row| !existing.get(&row.code).is_some_and(|u| with_level.contains(&u.id)))
+        .map(|row| {
+            FieldError::at_row(
+                row.line,
+                "security_level",
+                format!(
+                    "is required for {}, an agency (no parent_code): A, B, C, D or E, with level_since",
+                    row.code
+                ),
+            )
+        })
+        .collect()
 }
 
 fn leads_back(start: &str, parent_of: &HashMap<&str, Option<&str>>) -> bool {
