@@ -707,7 +707,7 @@ db_test! {
         let error = refused(&app, Kind::Evidence, &csv).await;
         assert_eq!(entries(&error), json!([{
             "row": 3, "field": "criterion",
-            "reason": "\"9\" is not a criterion; use job_series, engineer_licence, technician_certificate, certificate, ict_degree, credits or training_hours"
+            "reason": "\"9\" is not a criterion; use job_series (1, 資訊處理職系), engineer_licence (2, 技師), technician_certificate (3, 技術士證), certificate (4, 專業證照), ict_degree (5, 資通訊科系), credits (6, 學分) or training_hours (7, 訓練時數)"
         }]));
         assert_eq!(snapshot(&app).await, before);
     }
@@ -721,7 +721,7 @@ db_test! {
         let error = refused(&app, Kind::Evidence, &csv).await;
         assert_eq!(entries(&error), json!([{
             "row": 2, "field": "category",
-            "reason": "a certificate needs its category: cybersecurity, network_management, database_management, software_engineering or software_testing"
+            "reason": "is required for a certificate; use cybersecurity (資通安全), network_management (網路管理), database_management (資料庫管理), software_engineering (軟體工程) or software_testing (軟體測試)"
         }]));
         assert_eq!(snapshot(&app).await, before);
     }
@@ -742,12 +742,41 @@ db_test! {
         let error = refused(&app, Kind::Evidence, &csv).await;
         assert_eq!(entries(&error), json!([
             { "row": 2, "field": "employee_no", "reason": "no person has employee number E99999; import people first" },
-            { "row": 3, "field": "amount", "reason": "credits and training hours need an amount" },
-            { "row": 3, "field": "obtained_on", "reason": "is required: only the ten years before a date count" },
-            { "row": 4, "field": "category", "reason": "only certificates (criterion certificate) have a category" },
-            { "row": 4, "field": "amount", "reason": "only credits and training hours have an amount" },
-            { "row": 5, "field": "expires_on", "reason": "2023-12-31 is before the date obtained 2024-01-01" },
-            { "row": 6, "field": "amount", "reason": "must be more than 0" }
+            { "row": 3, "field": "amount", "reason": "is required for credits: the credits earned" },
+            { "row": 3, "field": "obtained_on", "reason": "is required for credits: only credits earned in the ten years before a date count toward it" },
+            { "row": 4, "field": "category", "reason": "only certificates (criterion certificate) have a category; leave it blank for ict_degree" },
+            { "row": 4, "field": "amount", "reason": "only credits and training hours have an amount; leave it blank for ict_degree" },
+            { "row": 5, "field": "expires_on", "reason": "2023-12-31 is before obtained_on 2024-01-01; evidence cannot expire before it is obtained" },
+            { "row": 6, "field": "amount", "reason": "must be more than 0: the hours trained" }
+        ]));
+        assert_eq!(snapshot(&app).await, before);
+    }
+}
+
+db_test! {
+    async fn evidence_errors_say_what_is_accepted(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+        let csv = format!(
+            "{EVIDENCE_HEADER}\n\
+             E 10002,job_series,資訊處理職系,,2010-02-01,,\n\
+             E10002,job_series,,,2010-02-01,,\n\
+             E10002,credits,空大學分,,2020-01-01,,three\n\
+             E10002,training_hours,研習,,2020-01-01,,10001\n\
+             E10002,certificate,CCNA,networking,2024-01-01,2027-01-01,\n\
+             E10002,training_hours,資安研習,,,,12\n\
+             E10002,ict_degree,資訊系,,2000-06-30,,\n\
+             E10002,5,資訊系,,2000-06-30,,\n"
+        );
+        let error = refused(&app, Kind::Evidence, &csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "employee_no", "reason": "\"E 10002\" is not an employee number (letters, digits and -, at most 32)" },
+            { "row": 3, "field": "detail", "reason": "is required: what the evidence is, such as the certificate, licence or degree and who issued it" },
+            { "row": 4, "field": "amount", "reason": "\"three\" is not a number; write the credits or hours as a number such as 20 or 1.5" },
+            { "row": 5, "field": "amount", "reason": "10001 is more than 10000, the most one row may give; check the cell" },
+            { "row": 6, "field": "category", "reason": "\"networking\" is not a certificate category; use cybersecurity (資通安全), network_management (網路管理), database_management (資料庫管理), software_engineering (軟體工程) or software_testing (軟體測試)" },
+            { "row": 7, "field": "obtained_on", "reason": "is required for training_hours: only hours trained in the ten years before a date count toward it" },
+            { "row": 9, "field": "detail", "reason": "the same evidence (employee_no, criterion, detail and obtained_on) is also on row 8; keep one of the two rows" }
         ]));
         assert_eq!(snapshot(&app).await, before);
     }
