@@ -360,9 +360,7 @@ async fn import(
             Ok(())
         }
         Err(learnmap::Error::BadInput(errors)) => {
-            for error in &errors {
-                eprintln!("{}: {error}", file.display());
-            }
+            print_errors(file, &errors);
             anyhow::bail!(
                 "{} rejected: {}, nothing was written",
                 file.display(),
@@ -370,6 +368,17 @@ async fn import(
             )
         }
         Err(other) => Err(other).context("import failed"),
+    }
+}
+
+/// Prints the errors of a file, one a line, the first hundred of them.
+fn print_errors(file: &Path, errors: &[learnmap::error::FieldError]) {
+    let (shown, more) = learnmap::error::listed(errors);
+    for error in shown {
+        eprintln!("{}: {error}", file.display());
+    }
+    if more > 0 {
+        eprintln!("{}: {}", file.display(), learnmap::error::more_errors(more));
     }
 }
 
@@ -385,9 +394,7 @@ fn read_mapping(path: &Path) -> anyhow::Result<Mapping> {
     match Mapping::parse(&read_text(path)?) {
         Ok(mapping) => Ok(mapping),
         Err(learnmap::Error::BadInput(errors)) => {
-            for error in &errors {
-                eprintln!("{}: {error}", path.display());
-            }
+            print_errors(path, &errors);
             anyhow::bail!(
                 "{} rejected: {}",
                 path.display(),

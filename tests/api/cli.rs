@@ -206,6 +206,40 @@ fn summaries_of_one_row_and_one_error_read_in_the_singular() {
 }
 
 #[test]
+fn a_file_with_very_many_errors_prints_the_first_hundred_and_counts_the_rest() {
+    let db = Db::new();
+    let mut units = String::from("unit_code,name,parent_code\n");
+    for n in 1..=101 {
+        units.push_str(&format!("U{n},單位{n},NOPE\n"));
+    }
+    let file = db.file("many.csv", units.as_bytes());
+    let path = file.to_str().expect("utf-8 path");
+
+    let output = db.run(&["import", "units", path]);
+
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    let listed: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&format!("{path}: "))).collect();
+    assert_eq!(listed.len(), 101, "{stderr}");
+    assert_eq!(
+        listed[0],
+        format!("{path}: row 2, parent_code: unit NOPE does not exist")
+    );
+    assert_eq!(
+        listed[99],
+        format!("{path}: row 101, parent_code: unit NOPE does not exist")
+    );
+    assert_eq!(
+        listed[100],
+        format!("{path}: and 1 more error not listed; fix these and check the file again")
+    );
+    assert!(
+        stderr.contains(&format!("{path} rejected: 101 errors, nothing was written")),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_file_that_is_not_text_is_refused() {
     let db = Db::new();
     let utf16: Vec<u8> = "unit_code,name\nDDB,x\n"

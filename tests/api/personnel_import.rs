@@ -808,6 +808,91 @@ db_test! {
 }
 
 db_test! {
+    async fn one_pass_lists_cell_reference_duplicate_and_header_errors(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        // Each of rows 3 to 5 has a bad cell and a second kind of error,
+        // which used to show only once the cell was fixed; the unknown
+        // column used to hide every row error.
+        let csv = "employee_no,name,email,unit_code,role,supervisor_no,部門\n\
+                   T1,王小明,t1@example.gov.tw,ORG,it_supervisor,,資訊室\n\
+                   T1,王小明,not-an-email,ORG,it_staff,,\n\
+                   T3,陳美玲,t3@example.gov.tw,NOPE,boss,T1,\n\
+                   T4,林志明,,ORG,it_staff,E99999,\n\
+                   T5,Lin, Mei,t5@example.gov.tw,ORG,it_staff,,x\n";
+        let error = refused(&app, Kind::People, csv).await;
+        let header = entries(&error)[0].clone();
+        assert_eq!((&header["row"], &header["field"]), (&json!(1), &json!("header")));
+        assert!(header["reason"].as_str().is_some_and(|r| r.starts_with("\"部門\" is not a known column")), "{header}");
+        assert_eq!(entries(&error).as_array().map(|e| e[1..].to_vec()), Some(vec![
+            json!({ "row": 3, "field": "email", "reason": "\"not-an-email\" is not an e-mail address such as name@mail.taipei.gov.tw" }),
+            json!({ "row": 3, "field": "employee_no", "reason": "T1 is also on row 2" }),
+            json!({ "row": 4, "field": "role", "reason": "\"boss\" is not a role; use it_staff (資訊業務人員), it_supervisor (資訊主管人員) or security_officer (資通安全專責人員)" }),
+            json!({ "row": 4, "field": "unit_code", "reason": "unit NOPE does not exist; import it first" }),
+            json!({ "row": 5, "field": "email", "reason": "is required" }),
+            json!({ "row": 5, "field": "supervisor_no", "reason": "no person has employee number E99999" }),
+            json!({ "row": 6, "field": "cells", "reason": "has a value in column H, past the header's last column G; put quotes around values that contain commas" }),
+        ]));
+        assert_eq!(people_total(&app).await, 0);
+
+        let units = "unit_code,name,parent_code\nORG-A,,NOPE\nORG-A,資訊二科,ORG\nORG-B,,\nORG-C,資訊三科,ORG X\n";
+        let error = refused(&app, Kind::Units, units).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "name", "reason": "is required" },
+            { "row": 2, "field": "parent_code", "reason": "unit NOPE does not exist" },
+            { "row": 3, "field": "unit_code", "reason": "ORG-A is also on row 2" },
+            { "row": 4, "field": "name", "reason": "is required" },
+            { "row": 4, "field": "security_level", "reason": "is required for ORG-B, an agency (no parent_code): A, B, C, D or E, with level_since" },
+            { "row": 5, "field": "parent_code", "reason": "\"ORG X\" has a space or line break; write unit codes without them, such as DDB-PLN" }
+        ]), "an unreadable parent is not taken for no parent");
+        assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"]);
+    }
+}
+
+db_test! {
+    async fn one_pass_lists_evidence_errors_of_every_kind(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+        let csv = format!(
+            "{EVIDENCE_HEADER},備註\n\
+             E99999,credits,空大學分,,2020-01-01,,lots,x\n\
+             E10002,ict_degree,資訊系,,2000-06-30,,,\n\
+             E10002,ict_degree,資訊系,bogus,2000-06-30,,,\n"
+        );
+        let error = refused(&app, Kind::Evidence, &csv).await;
+        let found: Vec<(Value, Value)> = entries(&error).as_array().expect("entries").iter().map(|e| (e["row"].clone(), e["field"].clone())).collect();
+        assert_eq!(found, [
+            (json!(1), json!("header")),
+            (json!(2), json!("amount")),
+            (json!(2), json!("employee_no")),
+            (json!(4), json!("category")),
+            (json!(4), json!("detail")),
+        ]);
+        assert_eq!(snapshot(&app).await, before);
+    }
+}
+
+db_test! {
+    async fn a_file_with_very_many_errors_lists_the_first_hundred(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let mut csv = String::from("employee_no,name,email,unit_code\n");
+        for n in 1..=130 {
+            csv.push_str(&format!("T{n},人員{n},t{n}@example.gov.tw,NOPE\n"));
+        }
+
+        let error = refused(&app, Kind::People, &csv).await;
+
+        let listed = entries(&error).as_array().map(Vec::len);
+        assert_eq!(listed, Some(100));
+        assert_eq!(entries(&error)[99], json!({ "row": 101, "field": "unit_code", "reason": "unit NOPE does not exist; import it first" }));
+        assert_eq!(error["extensions"]["moreErrors"], json!(30));
+        let message = error["message"].as_str().expect("message");
+        assert!(message.starts_with("row 2, unit_code: unit NOPE does not exist; import it first; row 3, unit_code:"), "{message}");
+        assert!(message.ends_with("row 101, unit_code: unit NOPE does not exist; import it first; and 30 more errors not listed; fix these and check the file again"), "{message}");
+        assert_eq!(people_total(&app).await, 0);
+    }
+}
+
+db_test! {
     async fn error_rows_are_lines_of_the_file(app) {
         import(&app, Kind::Units, ORG_UNITS).await;
         // A blank line and a quoted cell over two lines still count as lines.

@@ -47,7 +47,7 @@ struct EvidenceRow {
 type Identity = (i32, Criterion, String, Option<NaiveDate>);
 
 pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
-    let table = read_table(text, COLUMNS)?;
+    let (table, mut errors) = read_table(text, COLUMNS)?;
     let people: HashMap<String, i32> = person::Entity::find()
         .all(db)
         .await?
@@ -61,8 +61,10 @@ pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: Impor
         .map(|e| (identity_of(&e), e))
         .collect();
 
-    let (rows, mut errors) = parse_rows(table.rows());
-    errors.extend(check_rows(&rows, &people));
+    let (rows, row_errors) = parse_rows(table.rows());
+    let named: Vec<Named> = table.rows().map(|row| named(&row)).collect();
+    errors.extend(row_errors);
+    errors.extend(check_rows(&named, &people));
     reject_if_any(errors)?;
 
     let txn = begin(db).await?;
@@ -291,25 +293,50 @@ pub fn parse_category(text: &str) -> std::result::Result<CertificateCategory, St
     Ok(category)
 }
 
+/// What a row says about whose evidence it is and which piece, read even
+/// when its other cells are wrong: an unknown person or a repeated piece is
+/// then reported in the same pass as a bad amount.
+struct Named {
+    line: usize,
+    employee_no: Option<String>,
+    /// Person, criterion, detail and date obtained, when all of them read.
+    piece: Option<(String, Criterion, String, Option<NaiveDate>)>,
+}
+
+fn named(row: &Row<'_>) -> Named {
+    let employee_no = row.parse("employee_no", parse_employee_no).ok().flatten();
+    let criterion = row.parse("criterion", parse_criterion).ok().flatten();
+    let detail = row.get("detail").map(str::to_string);
+    let obtained_on = row.parse("obtained_on", parse_date).ok();
+    let piece = match (&employee_no, criterion, detail, obtained_on) {
+        (Some(no), Some(criterion), Some(detail), Some(obtained_on)) => {
+            Some((no.clone(), criterion, detail, obtained_on))
+        }
+        _ => None,
+    };
+    Named {
+        line: row.line,
+        employee_no,
+        piece,
+    }
+}
+
 /// Every person must exist, and a piece of evidence may appear once per file.
-fn check_rows(rows: &[EvidenceRow], people: &HashMap<String, i32>) -> Vec<FieldError> {
+fn check_rows(rows: &[Named], people: &HashMap<String, i32>) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut seen: HashMap<(&str, Criterion, &str, Option<NaiveDate>), usize> = HashMap::new();
+    let mut seen: HashMap<&(String, Criterion, String, Option<NaiveDate>), usize> = HashMap::new();
     for row in rows {
-        if !people.contains_key(&row.employee_no) {
+        if let Some(no) = row.employee_no.as_deref()
+            && !people.contains_key(no)
+        {
             errors.push(FieldError::at_row(
                 row.line,
                 "employee_no",
-                format!("no person has employee number {}; import people first", row.employee_no),
+                format!("no person has employee number {no}; import people first"),
             ));
         }
-        let key = (
-            row.employee_no.as_str(),
-            row.criterion,
-            row.detail.as_str(),
-            row.obtained_on,
-        );
-        if let Some(first) = seen.insert(key, row.line) {
+        let Some(piece) = &row.piece else { continue };
+        if let Some(first) = seen.insert(piece, row.line) {
             errors.push(FieldError::at_row(
                 row.line,
                 "detail",
