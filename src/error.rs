@@ -44,9 +44,28 @@ impl fmt::Display for FieldError {
     }
 }
 
+/// The most field errors a message or a response lists. An import reports
+/// every error of a file at once, which for a file exported with the wrong
+/// columns can be one per row: past this many, the rest are only counted,
+/// since nobody reads further before fixing the file.
+pub const MAX_LISTED_ERRORS: usize = 100;
+
+/// The errors to list, and how many more there are.
+pub fn listed(errors: &[FieldError]) -> (&[FieldError], usize) {
+    let shown = &errors[..errors.len().min(MAX_LISTED_ERRORS)];
+    (shown, errors.len() - shown.len())
+}
+
+/// `and 3 more errors not listed`: what follows a capped list.
+pub fn more_errors(more: usize) -> String {
+    let noun = if more == 1 { "error" } else { "errors" };
+    format!("and {more} more {noun} not listed; fix these and check the file again")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The caller's input is invalid; every problem found is listed.
+    /// The caller's input is invalid; every problem found is listed (the
+    /// message lists [`MAX_LISTED_ERRORS`] at most).
     #[error("{}", join(.0))]
     BadInput(Vec<FieldError>),
 
@@ -78,5 +97,10 @@ impl Error {
 }
 
 fn join(errors: &[FieldError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    let (shown, more) = listed(errors);
+    let mut parts: Vec<String> = shown.iter().map(ToString::to_string).collect();
+    if more > 0 {
+        parts.push(more_errors(more));
+    }
+    parts.join("; ")
 }

@@ -12,7 +12,7 @@ use learnmap::jobs::scheduler::{self, ScheduleConfig};
 use learnmap::mail::{MailConfig, Sender};
 use learnmap::personnel::import::{Action, ImportOptions, ImportReport};
 use learnmap::shutdown::{self, Shutdown};
-use learnmap::{clock, db, graphql, personnel, seed, server};
+use learnmap::{clock, db, graphql, personnel, seed, server, text};
 use sea_orm::DatabaseConnection;
 use tracing_subscriber::EnvFilter;
 
@@ -214,7 +214,8 @@ enum RunnableJob {
         year: i32,
         #[arg(long)]
         quarter: u32,
-        /// Show what would be sent; write and send nothing.
+        /// Show what would be sent; write no snapshot or mail and send
+        /// nothing (the run itself is recorded in jobRuns).
         #[arg(long)]
         dry_run: bool,
         /// Queue the messages but leave sending to `learnmap mail send` or
@@ -279,8 +280,10 @@ async fn main() -> anyhow::Result<()> {
             let db = open(&cli.database_url).await?;
             let report = seed::run(&db).await.context("seeding failed")?;
             println!(
-                "seeded: {} topics, {} courses, {} rule sets added",
-                report.topics, report.courses, report.rule_sets
+                "seeded: {}, {}, {} added",
+                text::count(report.topics, "topic", "topics"),
+                text::count(report.courses, "course", "courses"),
+                text::count(report.rule_sets, "rule set", "rule sets")
             );
             Ok(())
         }
@@ -295,13 +298,13 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .context("gen-demo failed")?;
             println!(
-                "generated {} agencies, {} units, {} people, {} roles, {} evidence, {} completions in {:.1} s",
-                report.agencies,
-                report.units,
-                report.people,
-                report.roles,
-                report.evidence,
-                report.completions,
+                "generated {}, {}, {}, {}, {}, {} in {:.1} s",
+                text::count(report.agencies, "agency", "agencies"),
+                text::count(report.units, "unit", "units"),
+                text::count(report.people, "person", "people"),
+                text::count(report.roles, "role", "roles"),
+                text::count(report.evidence, "piece of evidence", "pieces of evidence"),
+                text::count(report.completions, "completion", "completions"),
                 started.elapsed().as_secs_f64()
             );
             Ok(())
@@ -373,16 +376,25 @@ async fn import(
             Ok(())
         }
         Err(learnmap::Error::BadInput(errors)) => {
-            for error in &errors {
-                eprintln!("{}: {error}", file.display());
-            }
+            print_errors(file, &errors);
             anyhow::bail!(
-                "{} rejected: {} error(s), nothing was written",
+                "{} rejected: {}, nothing was written",
                 file.display(),
-                errors.len()
+                text::count(errors.len(), "error", "errors")
             )
         }
         Err(other) => Err(other).context("import failed"),
+    }
+}
+
+/// Prints the errors of a file, one a line, the first hundred of them.
+fn print_errors(file: &Path, errors: &[learnmap::error::FieldError]) {
+    let (shown, more) = learnmap::error::listed(errors);
+    for error in shown {
+        eprintln!("{}: {error}", file.display());
+    }
+    if more > 0 {
+        eprintln!("{}: {}", file.display(), learnmap::error::more_errors(more));
     }
 }
 
@@ -398,10 +410,12 @@ fn read_mapping(path: &Path) -> anyhow::Result<Mapping> {
     match Mapping::parse(&read_text(path)?) {
         Ok(mapping) => Ok(mapping),
         Err(learnmap::Error::BadInput(errors)) => {
-            for error in &errors {
-                eprintln!("{}: {error}", path.display());
-            }
-            anyhow::bail!("{} rejected: {} error(s)", path.display(), errors.len())
+            print_errors(path, &errors);
+            anyhow::bail!(
+                "{} rejected: {}",
+                path.display(),
+                text::count(errors.len(), "error", "errors")
+            )
         }
         Err(other) => Err(other).context("cannot read the mapping"),
     }
@@ -421,19 +435,21 @@ fn print_report(report: &ImportReport) {
         };
         println!("row {}: {action} {}{detail}", change.row, change.key);
     }
-    let verb = if report.dry_run { "would be" } else { "were" };
-    println!(
-        "{} rows: {} {verb} created, {} {verb} updated, {} unchanged{}",
-        report.rows,
-        report.created,
-        report.updated,
-        report.unchanged,
-        if report.dry_run {
-            " (dry run: nothing written)"
-        } else {
-            ""
-        }
-    );
+    println!("{}", import_summary(report));
+}
+
+/// `12 rows: 12 created, 0 updated, 0 unchanged`; a dry run says what would
+/// be. The verbs take no number, so one row reads as well as many.
+fn import_summary(report: &ImportReport) -> String {
+    let rows = text::count(report.rows, "row", "rows");
+    let (created, updated, unchanged) = (report.created, report.updated, report.unchanged);
+    if report.dry_run {
+        format!(
+            "{rows}: {created} would be created, {updated} would be updated, {unchanged} unchanged (dry run: nothing written)"
+        )
+    } else {
+        format!("{rows}: {created} created, {updated} updated, {unchanged} unchanged")
+    }
 }
 
 async fn serve(cli: &Cli) -> anyhow::Result<()> {
@@ -516,6 +532,10 @@ async fn send_mail(cli: &Cli, db: &DatabaseConnection, prefix: &str) -> anyhow::
     Ok(())
 }
 
+/// What a dry run of the quarter leaves behind: its `jobRuns` row, so that
+/// operators can see it ran and what it found, and nothing else.
+const DRY_RUN_NOTE: &str = " (dry run: no snapshot or mail written, nothing sent; the run is recorded in jobRuns)";
+
 async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: bool) -> anyhow::Result<()> {
     let db = open_seeded(&cli.database_url).await?;
     let started = std::time::Instant::now();
@@ -537,18 +557,14 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: 
                 println!("{} to {}: {}{note}", m.kind, m.recipient_no, m.subject);
             }
             println!(
-                "run {}: {} people, {} lines, {} reminders, {} digests in {:.1} s{}",
+                "run {}: {}, {}, {}, {} in {:.1} s{}",
                 run.id,
-                run.people,
-                run.lines,
-                run.reminders,
-                run.digests,
+                text::count(count_of(run.people), "person", "people"),
+                text::count(count_of(run.lines), "line", "lines"),
+                text::count(count_of(run.reminders), "reminder", "reminders"),
+                text::count(count_of(run.digests), "digest", "digests"),
                 started.elapsed().as_secs_f64(),
-                if dry_run {
-                    " (dry run: nothing written or sent)"
-                } else {
-                    ""
-                }
+                if dry_run { DRY_RUN_NOTE } else { "" }
             );
         }
         Outcome::Busy => anyhow::bail!("another process is running this quarter's job; try again later"),
@@ -559,6 +575,11 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: 
         send_mail(cli, &db, "mail: ").await?;
     }
     Ok(())
+}
+
+/// A count stored as an `i32` column, which is never negative.
+fn count_of(stored: i32) -> usize {
+    usize::try_from(stored).unwrap_or(0)
 }
 
 /// Connects and migrates; the URL is never logged, as it may hold a password.

@@ -4,11 +4,14 @@
 //! headers carry both the Chinese and the English name so that the file reads
 //! in either language.
 
+use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
 
+use crate::clock;
 use crate::compliance::engine::Status;
 use crate::compliance::service::UnitCompliance;
-use crate::error::{Error, Result};
+use crate::error::{Error, FieldError, Result};
+use crate::import::value::quote;
 use crate::personnel::import::people::role_code;
 
 /// The file formats a report is written in.
@@ -19,14 +22,12 @@ pub enum ReportFormat {
 }
 
 impl ReportFormat {
-    pub fn parse(text: &str) -> Result<Self> {
+    /// `csv` or `xlsx`, in any case; the reason reads after the field name.
+    pub fn parse(text: &str) -> std::result::Result<Self, String> {
         match text.trim().to_ascii_lowercase().as_str() {
             "csv" => Ok(ReportFormat::Csv),
             "xlsx" => Ok(ReportFormat::Xlsx),
-            other => Err(Error::bad_input(
-                "format",
-                format!("\"{other}\" is not a report format; use csv or xlsx"),
-            )),
+            _ => Err(format!("{} is not a report format; use csv or xlsx", quote(text))),
         }
     }
 
@@ -43,6 +44,67 @@ impl ReportFormat {
             ReportFormat::Xlsx => "xlsx",
         }
     }
+}
+
+/// What `GET /reports/units/{code}?year=2026&format=csv|xlsx&asOf=2026-06-30`
+/// asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub year: i32,
+    pub format: ReportFormat,
+    pub as_of: Option<NaiveDate>,
+}
+
+impl ReportQuery {
+    /// Reads a query string, listing every missing, repeated or unreadable
+    /// parameter at once as `BAD_USER_INPUT` field errors, as GraphQL does
+    /// for arguments. Other parameters are ignored, as links often carry
+    /// some.
+    pub fn parse(query: &str) -> Result<Self> {
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let mut errors = Vec::new();
+
+        let year = match single(&params, "year") {
+            Ok(Some(text)) => keep(parse_year(text), "year", &mut errors),
+            Ok(None) => keep(Err("is required, such as year=2026".into()), "year", &mut errors),
+            Err(reason) => keep(Err(reason), "year", &mut errors),
+        };
+        let format = match single(&params, "format") {
+            Ok(text) => keep(ReportFormat::parse(text.unwrap_or("csv")), "format", &mut errors),
+            Err(reason) => keep(Err(reason), "format", &mut errors),
+        };
+        let as_of = match single(&params, "asOf") {
+            Ok(text) => keep(text.map(clock::parse_iso_date).transpose(), "asOf", &mut errors),
+            Err(reason) => keep(Err(reason), "asOf", &mut errors),
+        };
+
+        match (year, format, as_of) {
+            (Some(year), Some(format), Some(as_of)) => Ok(ReportQuery { year, format, as_of }),
+            _ => Err(Error::BadInput(errors)),
+        }
+    }
+}
+
+/// The one value of a parameter, if given. A parameter given twice is
+/// refused, since either value could be the one meant.
+fn single<'a>(params: &'a [(String, String)], key: &str) -> std::result::Result<Option<&'a str>, String> {
+    let mut values = params.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    match (values.next(), values.next()) {
+        (first, None) => Ok(first),
+        _ => Err("is given more than once; give it once".into()),
+    }
+}
+
+/// The value, or its reason recorded against the parameter.
+fn keep<T>(parsed: std::result::Result<T, String>, key: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+    parsed.map_err(|reason| errors.push(FieldError::new(key, reason))).ok()
+}
+
+/// A year as digits (`2026`); the range is checked with the as-of date.
+fn parse_year(text: &str) -> std::result::Result<i32, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{} is not a year such as 2026", quote(text)))
 }
 
 pub const HEADERS: [&str; 16] = [

@@ -5,7 +5,8 @@
 //!   request as its caller (see `auth` and `graphql::access`). A request with
 //!   no token is anonymous; one with a token that does not verify is refused
 //!   with 401 and `UNAUTHENTICATED`, whatever it asks for. A GET may only
-//!   read: a mutation over GET is refused with 405.
+//!   read: a mutation over GET is refused with 405. A GET names the operation
+//!   to run with `operationName` (or async-graphql's `operation_name`).
 //! - A body may hold at most [`MAX_BODY_BYTES`] (16 MiB, not the usual 1 MiB:
 //!   the imports send whole CSV files as text); more is refused with 413.
 //! - A batch (a JSON array of operations) may hold at most [`MAX_BATCH`]
@@ -18,8 +19,9 @@
 //!   text format, without a token like the health checks, unless turned off
 //!   (`LEARNMAP_METRICS=false`). Every matched route is counted there.
 //!
-//! Errors of the HTTP layer have the GraphQL shape, `{"errors": [{"message",
-//! "extensions": {"code"}}]}`, with the codes of the resolvers.
+//! Errors of the HTTP layer, the report download's included, have the
+//! GraphQL shape, `{"errors": [{"message", "extensions": {"code"}}]}`, with
+//! the codes of the resolvers.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,17 +29,16 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, ParseRequestError};
+use async_graphql::{BatchRequest, ParseRequestError, Pos};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequest, MatchedPath, Path, Query, Request, State};
+use axum::extract::{FromRequest, MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use serde::Deserialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -47,7 +48,7 @@ use crate::clock;
 use crate::compliance::service;
 use crate::graphql::{AppSchema, Caller};
 use crate::metrics::{self as app_metrics, Metrics};
-use crate::report::{self, ReportFormat};
+use crate::report::{self, ReportQuery};
 
 /// The path of the GraphQL endpoint.
 pub const GRAPHQL_PATH: &str = "/graphql";
@@ -207,10 +208,14 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
         Ok(caller) => caller,
         Err(error) => return refused(&error),
     };
-    let request = match GraphQLRequest::<Unreadable>::from_request(request, &()).await {
+    let named = operation_name(request.uri().query().unwrap_or_default());
+    let mut request = match GraphQLRequest::<Unreadable>::from_request(request, &()).await {
         Ok(request) => request.into_inner(),
         Err(unreadable) => return unreadable.into_response(),
     };
+    if named.is_some() {
+        request.operation_name = named;
+    }
     if runs_a_mutation(&request) {
         let mut response = graphql_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -223,6 +228,18 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
         return response;
     }
     execute(&state, caller, BatchRequest::Single(request)).await
+}
+
+/// The operation a GET names with the standard `operationName` parameter.
+/// async-graphql reads only `operation_name` from a query string, which it
+/// keeps doing when `operationName` is absent; without this, a GET of a
+/// document with several operations could not choose one, and the mutation
+/// check below would not know which one runs.
+fn operation_name(query: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "operationName")
+        .map(|(_, name)| name.into_owned())
+        .filter(|name| !name.is_empty())
 }
 
 /// Whether the request would run a mutation: links, prefetchers and caches
@@ -324,89 +341,83 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-#[derive(Deserialize)]
-struct ReportQuery {
-    year: i32,
-    #[serde(default)]
-    format: Option<String>,
-    #[serde(rename = "asOf")]
-    as_of: Option<chrono::NaiveDate>,
-}
-
 /// `GET /reports/units/{code}?year=2026&format=csv|xlsx[&asOf=2026-06-30]`: the
 /// unit report as a download (admins, with a bearer token).
+///
+/// Every error has the GraphQL shape and codes: the caller is checked first
+/// (so that only admins learn what the parameters should be), then the
+/// query string, read here rather than by axum's `Query`, whose refusal is
+/// plain text.
 async fn unit_report(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(code): Path<String>,
-    Query(query): Query<ReportQuery>,
+    RawQuery(query): RawQuery,
 ) -> Response {
-    match authenticate(&state.verifier, &headers).await {
-        Ok(Caller::Admin { .. }) => {}
-        Ok(Caller::Anonymous) => return report_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign in first"),
-        Ok(Caller::Person { .. }) => {
-            return report_error(
-                StatusCode::FORBIDDEN,
-                "FORBIDDEN",
-                "only admins may download unit reports",
-            );
-        }
-        Err(error) => {
-            tracing::info!(reason = %error, "token refused");
-            return report_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error.client_message());
-        }
+    if let Some(refusal) = unless_admin(&state.verifier, &headers).await {
+        return refusal;
     }
 
-    let db = &state.db;
     let result = async {
-        let format = ReportFormat::parse(query.format.as_deref().unwrap_or("csv"))?;
+        let query = ReportQuery::parse(query.as_deref().unwrap_or_default())?;
         let as_of = service::as_of_for(query.year, query.as_of, clock::today())?;
-        let bytes = report::unit_report(db, &code, query.year, as_of, format).await?;
-        Ok::<_, crate::Error>((format, bytes))
+        let bytes = report::unit_report(&state.db, &code, query.year, as_of, query.format).await?;
+        Ok::<_, crate::Error>((query, bytes))
     }
     .await;
 
     match result {
-        Ok((format, bytes)) => {
-            let filename = format!("learnmap-{code}-{}.{}", query.year, format.extension());
-            let disposition = format!("attachment; filename=\"{}\"", filename.replace('"', ""));
-            (
-                [
-                    (header::CONTENT_TYPE, format.content_type().to_string()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
-        Err(error) => error_response(error),
+        Ok((query, bytes)) => download(&code, query, bytes),
+        Err(error) => service_error(error),
     }
 }
 
-fn report_error(status: StatusCode, code: &str, message: &str) -> Response {
+/// The refusal for anyone but an admin: the 401 or 403 GraphQL gives them.
+async fn unless_admin(verifier: &Verifier, headers: &HeaderMap) -> Option<Response> {
+    match authenticate(verifier, headers).await {
+        Ok(Caller::Admin { .. }) => None,
+        Ok(Caller::Anonymous) => {
+            let mut response = graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", "sign in first");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            Some(response)
+        }
+        Ok(Caller::Person { .. }) => Some(graphql_error(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "only admins may download unit reports",
+        )),
+        Err(error) => Some(refused(&error)),
+    }
+}
+
+/// The report as an attachment named after the unit and year.
+fn download(code: &str, query: ReportQuery, bytes: Vec<u8>) -> Response {
+    let filename = format!("learnmap-{code}-{}.{}", query.year, query.format.extension());
+    let disposition = format!("attachment; filename=\"{}\"", filename.replace('"', ""));
     (
-        status,
-        axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
+        [
+            (header::CONTENT_TYPE, query.format.content_type().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
     )
         .into_response()
 }
 
-/// The HTTP counterpart of the GraphQL error mapping: status, code and a safe
-/// message.
-fn error_response(error: crate::Error) -> Response {
-    let (status, code) = match &error {
-        crate::Error::BadInput(_) => (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
-        crate::Error::NotFound { .. } => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-        crate::Error::Database(_) | crate::Error::Internal(_) => {
-            tracing::error!(error = %error, "report failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL")
-        }
+/// A service error as GraphQL would answer it (the same mapping, message,
+/// `extensions.code` and `extensions.fields`, and the cause of an internal
+/// error logged there, once), with the HTTP status its code stands for.
+fn service_error(error: crate::Error) -> Response {
+    let status = match &error {
+        crate::Error::BadInput(_) => StatusCode::BAD_REQUEST,
+        crate::Error::NotFound { .. } => StatusCode::NOT_FOUND,
+        crate::Error::Database(_) | crate::Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     };
-    let message = match status {
-        StatusCode::INTERNAL_SERVER_ERROR => "internal error".to_string(),
-        _ => error.to_string(),
-    };
-    report_error(status, code, &message)
+    let mut error = crate::graphql::error::to_graphql(error).into_server_error(Pos::default());
+    error.locations.clear();
+    (status, axum::Json(serde_json::json!({ "errors": [error] }))).into_response()
 }
 
 /// Serves the routes until Ctrl-C, SIGTERM or `stop` is cancelled, letting

@@ -1,4 +1,5 @@
-//! Text folding shared by search, duplicate checks and imports.
+//! Text folding shared by search, duplicate checks and imports, and the
+//! counts that summaries print.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -27,6 +28,14 @@ pub fn contains_pattern(needle: &str) -> String {
     pattern
 }
 
+/// `1 row`, `3 rows`: a count with its noun in the right number. Summaries
+/// that people read (the CLI, the audit log) go through this, since `1 rows`
+/// or `1 were created` reads as a fault.
+pub fn count(n: usize, singular: &str, plural: &str) -> String {
+    let noun = if n == 1 { singular } else { plural };
+    format!("{n} {noun}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -42,5 +51,13 @@ mod tests {
     fn escapes_like_wildcards() {
         assert_eq!(contains_pattern("ui_ux"), "%ui\\_ux%");
         assert_eq!(contains_pattern("100%"), "%100\\%%");
+    }
+
+    #[test]
+    fn counts_take_the_noun_in_the_right_number() {
+        assert_eq!(count(0, "row", "rows"), "0 rows");
+        assert_eq!(count(1, "row", "rows"), "1 row");
+        assert_eq!(count(2, "person", "people"), "2 people");
+        assert_eq!(count(1, "person", "people"), "1 person");
     }
 }

@@ -54,7 +54,7 @@ use crate::error::{Error, FieldError, Result};
 use crate::hours::Hours;
 use crate::import::value::{keep, parse_employee_no, quote};
 use crate::import::{Column, Row, Table, parse_date, parse_hours};
-use crate::personnel::import::{Action, Audited, Change, ImportOptions, ImportReport, finish};
+use crate::personnel::import::{Action, Audited, Change, ImportOptions, ImportReport, finish, reject_if_any};
 use crate::text;
 
 /// The `source` of completions written by this import.
@@ -83,7 +83,7 @@ pub async fn import_completions(
     mapping: Option<&Mapping>,
     options: ImportOptions,
 ) -> Result<ImportReport> {
-    let table = read_table(text, mapping)?;
+    let (table, mut errors) = read_table(text, mapping)?;
     let people: HashMap<String, i32> = person::Entity::find()
         .all(db)
         .await?
@@ -92,7 +92,6 @@ pub async fn import_completions(
         .collect();
     let catalog = Catalog::new(course::Entity::find().order_by_asc(course::Column::Id).all(db).await?);
 
-    let mut errors = Vec::new();
     let mut rows = Vec::new();
     for row in table.rows() {
         match read_row(&Cells { row, mapping }, &people, &catalog, options.today) {
@@ -101,10 +100,7 @@ pub async fn import_completions(
         }
     }
     errors.extend(conflicting_duplicates(&rows));
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.row.unwrap_or(0));
-        return Err(Error::BadInput(errors));
-    }
+    reject_if_any(errors)?;
 
     let stored = stored_completions(db, &rows).await?;
     let txn = db.begin().await?;
@@ -237,15 +233,18 @@ fn identity_of(row: &CompletionRow) -> Identity {
 }
 
 /// Reads the file's header: strictly without a mapping, and with a mapping
-/// by the headers it names, ignoring the export's other columns.
-fn read_table(text: &str, mapping: Option<&Mapping>) -> Result<Table> {
+/// by the headers it names, ignoring the export's other columns. Problems
+/// that leave the rows readable (an unknown column, a shifted row) come back
+/// beside the table, to be reported with the rows' errors.
+fn read_table(text: &str, mapping: Option<&Mapping>) -> Result<(Table, Vec<FieldError>)> {
     let Some(mapping) = mapping else {
-        return Table::read(text, COLUMNS, false).map_err(Error::BadInput);
+        return Table::read_collecting(text, COLUMNS, &[], false).map_err(Error::BadInput);
     };
     let columns = mapping.columns_for(COLUMNS);
     let extra = mapping.extra_aliases();
-    let table = Table::read_with(text, &columns, &extra, true)
-        .map_err(|errors| Error::BadInput(errors.into_iter().map(|e| explain(e, mapping)).collect()))?;
+    let explained = |errors: Vec<FieldError>| errors.into_iter().map(|e| explain(e, mapping)).collect();
+    let (table, problems) =
+        Table::read_collecting(text, &columns, &extra, true).map_err(|errors| Error::BadInput(explained(errors)))?;
 
     let missing: Vec<FieldError> = extra
         .iter()
@@ -253,7 +252,7 @@ fn read_table(text: &str, mapping: Option<&Mapping>) -> Result<Table> {
         .map(|(key, header)| FieldError::at_row(1, *key, missing_mapped(header)))
         .collect();
     if missing.is_empty() {
-        Ok(table)
+        Ok((table, explained(problems)))
     } else {
         Err(Error::BadInput(missing))
     }
@@ -921,7 +920,8 @@ mod tests {
     /// Reads every row of a file, optionally through a mapping, against the
     /// test catalog and people.
     fn parse(text: &str, mapping: Option<&Mapping>) -> Vec<std::result::Result<CompletionRow, Vec<FieldError>>> {
-        let table = read_table(text, mapping).expect("the header reads");
+        let (table, problems) = read_table(text, mapping).expect("the header reads");
+        assert_eq!(problems, [], "the header and the rows' shape are right");
         let (people, catalog) = (people(), catalog());
         table
             .rows()
@@ -942,7 +942,7 @@ mod tests {
     /// Only the cells that name the course.
     fn course_of(line: &str) -> std::result::Result<CourseRow, Vec<FieldError>> {
         let text = with_header(line);
-        let table = read_table(&text, None).expect("the header reads");
+        let (table, _) = read_table(&text, None).expect("the header reads");
         let row = table.rows().next().expect("a row");
         parse_course(&Cells { row, mapping: None })
     }
@@ -1391,10 +1391,10 @@ platform = "hrd_elearn"
     #[test]
     fn without_a_mapping_unknown_columns_are_errors() {
         let text = "employee_no,course_title,hours,completed_on,note\nE10001,資料庫概論,3,2026-01-05,x\n";
-        let Err(Error::BadInput(errors)) = read_table(text, None) else {
-            panic!("expected a header error");
-        };
-        assert_eq!(errors[0].field, "header");
+        let (table, problems) = read_table(text, None).expect("the rows still read");
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].row, problems[0].field.as_str()), (Some(1), "header"));
+        assert_eq!(table.len(), 1, "the rows are checked too");
     }
 
     #[test]

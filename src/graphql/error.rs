@@ -14,9 +14,14 @@ pub fn to_graphql(error: Error) -> async_graphql::Error {
     match error {
         Error::BadInput(fields) => {
             let message = Error::BadInput(fields.clone()).to_string();
+            let (shown, more) = crate::error::listed(&fields);
+            let shown = Value::List(shown.iter().map(field_value).collect());
             async_graphql::Error::new(message).extend_with(|_, ext| {
                 ext.set("code", "BAD_USER_INPUT");
-                ext.set("fields", Value::List(fields.iter().map(field_value).collect()));
+                ext.set("fields", shown);
+                if more > 0 {
+                    ext.set("moreErrors", more as i32);
+                }
             })
         }
         not_found @ Error::NotFound { .. } => {

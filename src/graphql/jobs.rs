@@ -231,7 +231,9 @@ pub struct JobsMutation;
 #[Object]
 impl JobsMutation {
     /// Runs the quarterly shortfall job now (admins): snapshot, queue, send.
-    /// A dry run computes and lists the messages, writing and sending nothing.
+    /// A dry run computes and lists the messages, writing no snapshot or
+    /// message and sending nothing; it is recorded in `jobRuns` with
+    /// `dryRun: true`, so that admins can see it ran.
     async fn run_quarterly_shortfall(
         &self,
         ctx: &Context<'_>,

@@ -340,7 +340,8 @@ impl TechnicalBackground {
 pub struct Finding {
     criterion: Criterion,
     met: bool,
-    /// Why, e.g. "only one certificate category valid (cybersecurity)".
+    /// Why, e.g. "valid certificates in one category only (cybersecurity); a
+    /// second category is needed".
     explanation: String,
 }
 

@@ -12,15 +12,9 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Date).map_err(|_| {
-                let shaped = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-                let reason = if shaped {
-                    "is not a calendar date"
-                } else {
-                    "is not a date of the form 2026-03-31"
-                };
-                InputValueError::custom(format!("\"{s}\" {reason}"))
-            }),
+            Value::String(s) => crate::clock::parse_iso_date(s)
+                .map(Date)
+                .map_err(InputValueError::custom),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

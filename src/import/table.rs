@@ -94,6 +94,25 @@ impl Table {
         extra_aliases: &[(&str, String)],
         allow_unknown: bool,
     ) -> Result<Table, Vec<FieldError>> {
+        let (table, problems) = Table::read_collecting(text, columns, extra_aliases, allow_unknown)?;
+        if problems.is_empty() { Ok(table) } else { Err(problems) }
+    }
+
+    /// Like [`Table::read_with`], but a problem that still leaves the rows
+    /// readable comes back beside the table rather than instead of it, so
+    /// that an import can report it together with its rows' errors in one
+    /// pass: an unknown or repeated column (its cells are not read; the
+    /// first of a repeated column is) and a row with a value past the header
+    /// or under a blank header (the row is left out, as its cells have
+    /// probably shifted). Only what leaves no rows to check is an `Err`: a
+    /// file that is not CSV, an unclosed quote, an empty file, a missing
+    /// required column (every row would be missing it too), a bad mapping.
+    pub fn read_collecting(
+        text: &str,
+        columns: &[Column],
+        extra_aliases: &[(&str, String)],
+        allow_unknown: bool,
+    ) -> Result<(Table, Vec<FieldError>), Vec<FieldError>> {
         let names = HeaderNames::new(columns, extra_aliases)?;
 
         let text = normalize_newlines(text.strip_prefix('\u{feff}').unwrap_or(text));
@@ -113,27 +132,23 @@ impl Table {
                 "is empty; its first line must name the columns",
             )]
         })?;
-        let layout = Layout::from_header(&header, columns, &names, allow_unknown)?;
+        let (layout, mut problems) = Layout::from_header(&header, columns, &names, allow_unknown)?;
 
-        let mut errors = Vec::new();
         let records: Vec<Record> = records
             .filter(|record| match layout.check(record, allow_unknown) {
                 Ok(()) => true,
                 Err(error) => {
-                    errors.push(error);
+                    problems.push(error);
                     false
                 }
             })
             .collect();
 
-        if errors.is_empty() {
-            Ok(Table {
-                positions: layout.positions,
-                records,
-            })
-        } else {
-            Err(errors)
-        }
+        let table = Table {
+            positions: layout.positions,
+            records,
+        };
+        Ok((table, problems))
     }
 
     /// The data rows in file order; fully blank rows are not included.
@@ -259,12 +274,15 @@ struct Layout {
 }
 
 impl Layout {
+    /// The layout and the header's problems that leave the rows readable;
+    /// with a required column missing, every problem of the header is the
+    /// error.
     fn from_header(
         header: &Record,
         columns: &[Column],
         names: &HeaderNames,
         allow_unknown: bool,
-    ) -> Result<Self, Vec<FieldError>> {
+    ) -> Result<(Self, Vec<FieldError>), Vec<FieldError>> {
         let mut positions: Vec<(&'static str, usize)> = Vec::new();
         let mut blank_headers = Vec::new();
         let mut errors = Vec::new();
@@ -288,8 +306,10 @@ impl Layout {
             }
         }
 
+        let mut missing = false;
         for column in columns.iter().filter(|column| column.required) {
             if !positions.iter().any(|(key, _)| *key == column.key) {
+                missing = true;
                 errors.push(FieldError::at_row(
                     header.line,
                     column.key,
@@ -298,15 +318,15 @@ impl Layout {
             }
         }
 
-        if errors.is_empty() {
-            Ok(Layout {
-                positions,
-                blank_headers,
-                width: header.cells.len(),
-            })
-        } else {
-            Err(errors)
+        if missing {
+            return Err(errors);
         }
+        let layout = Layout {
+            positions,
+            blank_headers,
+            width: header.cells.len(),
+        };
+        Ok((layout, errors))
     }
 
     /// A row may be shorter than the header (Excel drops trailing blanks) but
@@ -673,6 +693,32 @@ mod tests {
             cells(&table, &["employee_no", "name"]),
             vec![row(2, &["A001", "王小明"])]
         );
+    }
+
+    #[test]
+    fn problems_that_leave_the_rows_readable_come_beside_the_table() {
+        let text = "employee_no,name,部門,姓名\nA001,王小明,資訊局,x\nA002,李,大華,x,extra\nA003,陳美玲\n";
+        let (table, problems) = Table::read_collecting(text, STAFF, &[], false).unwrap();
+
+        let found: Vec<(Option<usize>, &str)> = problems.iter().map(|e| (e.row, e.field.as_str())).collect();
+        assert_eq!(found, [(Some(1), "header"), (Some(1), "name"), (Some(3), "cells")]);
+        assert_eq!(
+            cells(&table, &["employee_no", "name"]),
+            vec![row(2, &["A001", "王小明"]), row(4, &["A003", "陳美玲"])],
+            "the first of a repeated column is read; a shifted row is left out"
+        );
+        assert_eq!(
+            read_err(text).len(),
+            3,
+            "read refuses the same file with the same problems"
+        );
+    }
+
+    #[test]
+    fn a_missing_required_column_still_stops_the_read() {
+        let errors = Table::read_collecting("name,部門\n王小明,x\n", STAFF, &[], false).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["header", "employee_no"]);
     }
 
     #[test]

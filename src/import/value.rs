@@ -108,7 +108,6 @@ fn is_domain(domain: &str) -> bool {
     labels.len() >= 2 && labels.iter().all(|label| !label.is_empty() && !label.contains('@'))
 }
 
-/// A cell's text in quotes for an error message, shortened if very long.
 /// Employee numbers are letters, digits and `-`; upper case is the canonical
 /// form so that `e1001` and `E1001` are one person, in every file.
 pub fn parse_employee_no(text: &str) -> Result<String, String> {
@@ -131,6 +130,7 @@ pub(crate) fn keep<T>(
     result.map_err(|e| errors.push(e)).ok()
 }
 
+/// A cell's text in quotes for an error message, shortened if very long.
 pub(crate) fn quote(text: &str) -> String {
     if text.chars().count() <= MAX_QUOTED_CHARS {
         return format!("\"{text}\"");

@@ -29,6 +29,7 @@ use crate::mail::outbox::{self, NewMessage};
 use crate::mail::templates;
 use crate::reference::{self, Reference};
 use crate::report::status_code;
+use crate::text;
 
 pub const JOB: &str = "quarterly_shortfall";
 const LEASE_TTL_MINUTES: i64 = 30;
@@ -116,7 +117,9 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
 
 /// Runs the job; a real run that completes records `runQuarterlyShortfall`
 /// with its run id and counts, in the transaction of its snapshot and outbox.
-/// Dry runs record nothing.
+/// A dry run writes no snapshot, message or audit entry, but keeps its
+/// `job_run` row (marked `dry_run`): operators asked to see that it ran and
+/// what it counted, and a dry run never counts as the quarter done.
 pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor) -> Result<Outcome> {
     let started = std::time::Instant::now();
     let as_of = quarter::last_day(request.year, request.quarter)
@@ -246,8 +249,12 @@ async fn compute_and_queue(
 /// The audit entry of a real run: what it snapshot and queued.
 fn run_entry(request: &RunRequest, run_id: i32, counts: Counts) -> Entry {
     let summary = format!(
-        "quarterly shortfall {} Q{}: run {run_id}, {} people, {} reminders, {} digests",
-        request.year, request.quarter, counts.people, counts.reminders, counts.digests
+        "quarterly shortfall {} Q{}: run {run_id}, {}, {}, {}",
+        request.year,
+        request.quarter,
+        text::count(counts.people, "person", "people"),
+        text::count(counts.reminders, "reminder", "reminders"),
+        text::count(counts.digests, "digest", "digests")
     );
     let after = serde_json::json!({
         "run": run_id,

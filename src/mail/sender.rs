@@ -83,7 +83,8 @@ pub struct Sender {
 
 /// Why one delivery failed, and whether trying again may help.
 struct Failure {
-    /// The whole reason, kept on the outbox row for admins.
+    /// The whole reason, kept on the outbox row for admins: a relay's reply
+    /// text may quote the address, which that row holds already.
     message: String,
     /// The reason without anything a relay may quote back (addresses,
     /// names), for the logs.

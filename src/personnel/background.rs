@@ -85,8 +85,8 @@ fn assess(criterion: Criterion, evidence: &[EvidenceFact], as_of: NaiveDate) -> 
     let mine: Vec<&EvidenceFact> = evidence.iter().filter(|e| e.criterion == criterion).collect();
     let (met, explanation) = match criterion {
         Criterion::Certificate => certificates(&mine, as_of),
-        Criterion::Credits => accumulated(&mine, as_of, CREDITS_NEEDED, "credits"),
-        Criterion::TrainingHours => accumulated(&mine, as_of, TRAINING_HOURS_NEEDED, "hours"),
+        Criterion::Credits => accumulated(&mine, as_of, CREDITS_NEEDED, ("credit", "credits")),
+        Criterion::TrainingHours => accumulated(&mine, as_of, TRAINING_HOURS_NEEDED, ("hour", "hours")),
         _ => single(&mine, as_of),
     };
     Finding {
@@ -109,7 +109,9 @@ fn single(evidence: &[&EvidenceFact], as_of: NaiveDate) -> (bool, String) {
 
 fn not_in_force(e: &EvidenceFact, as_of: NaiveDate) -> String {
     match (e.obtained_on, e.expires_on) {
-        (Some(obtained), _) if obtained > as_of => format!("{} is obtained only on {obtained}", e.detail),
+        (Some(obtained), _) if obtained > as_of => {
+            format!("{} counts only from {obtained}, when it is obtained", e.detail)
+        }
         (_, Some(expired)) => format!("{} expired on {expired}", e.detail),
         _ => format!("{} is not in force", e.detail),
     }
@@ -129,19 +131,24 @@ fn certificates(evidence: &[&EvidenceFact], as_of: NaiveDate) -> (bool, String) 
     let expired = evidence.iter().filter(|e| !e.in_force(as_of)).count();
     let names: Vec<&str> = categories.iter().map(|c| category_code(*c)).collect();
     let mut explanation = match categories.len() {
-        0 => "no valid certificate".to_string(),
+        0 => "no valid certificate; valid certificates in two categories are needed".to_string(),
         n if n >= CERTIFICATE_CATEGORIES_NEEDED => format!("valid certificates in {}", names.join(", ")),
-        _ => format!("only one certificate category valid ({})", names.join(", ")),
+        _ => format!(
+            "valid certificates in one category only ({}); a second category is needed",
+            names.join(", ")
+        ),
     };
     if expired > 0 && categories.len() < CERTIFICATE_CATEGORIES_NEEDED {
-        explanation.push_str(&format!("; {expired} certificate(s) not in force on {as_of}"));
+        let verb = if expired == 1 { "is" } else { "are" };
+        let certificates = crate::text::count(expired, "certificate", "certificates");
+        explanation.push_str(&format!("; {certificates} {verb} not in force on {as_of}"));
     }
     (categories.len() >= CERTIFICATE_CATEGORIES_NEEDED, explanation)
 }
 
 /// Criteria 6 and 7: a sum within the ten years before the date. Evidence
 /// obtained on the same calendar day ten years earlier still counts.
-fn accumulated(evidence: &[&EvidenceFact], as_of: NaiveDate, needed: Hours, unit: &str) -> (bool, String) {
+fn accumulated(evidence: &[&EvidenceFact], as_of: NaiveDate, needed: Hours, unit: (&str, &str)) -> (bool, String) {
     let since = as_of
         .checked_sub_months(Months::new(LOOKBACK_MONTHS))
         .unwrap_or(NaiveDate::MIN);
@@ -154,12 +161,14 @@ fn accumulated(evidence: &[&EvidenceFact], as_of: NaiveDate, needed: Hours, unit
         .filter_map(|e| e.amount)
         .sum();
 
+    let noun = |hours: Hours| if hours == Hours::whole(1) { unit.0 } else { unit.1 };
     if counted >= needed {
-        return (true, format!("{counted} {unit} since {since}"));
+        return (true, format!("{counted} {} since {since}", noun(counted)));
     }
-    let mut explanation = format!("{counted} {unit} since {since}, {needed} needed");
+    let mut explanation = format!("{counted} {} since {since}, {needed} needed", noun(counted));
     if older > Hours::ZERO {
-        explanation.push_str(&format!("; {older} more are older than ten years"));
+        let verb = if older == Hours::whole(1) { "is" } else { "are" };
+        explanation.push_str(&format!("; {older} more {} {verb} older than ten years", noun(older)));
     }
     (false, explanation)
 }
@@ -252,7 +261,7 @@ mod tests {
         assert!(
             finding(&verdict, Criterion::EngineerLicence)
                 .explanation
-                .contains("obtained only on 2026-03-16")
+                .contains("counts only from 2026-03-16, when it is obtained")
         );
         assert!(derive(&[later], None, day(2026, 3, 16)).has_background);
     }
@@ -264,7 +273,7 @@ mod tests {
         assert!(!verdict.has_background);
         assert_eq!(
             finding(&verdict, Criterion::Certificate).explanation,
-            "only one certificate category valid (cybersecurity)"
+            "valid certificates in one category only (cybersecurity); a second category is needed"
         );
 
         let two = [
@@ -285,7 +294,7 @@ mod tests {
         assert!(
             finding(&verdict, Criterion::Certificate)
                 .explanation
-                .starts_with("only one certificate category")
+                .starts_with("valid certificates in one category only")
         );
     }
 
@@ -299,7 +308,8 @@ mod tests {
         assert!(!verdict.has_background);
         assert_eq!(
             finding(&verdict, Criterion::Certificate).explanation,
-            "only one certificate category valid (cybersecurity); 1 certificate(s) not in force on 2026-03-15"
+            "valid certificates in one category only (cybersecurity); a second category is needed; \
+             1 certificate is not in force on 2026-03-15"
         );
 
         let on_the_day = [
@@ -326,7 +336,29 @@ mod tests {
         assert!(!verdict.has_background);
         assert_eq!(
             finding(&verdict, Criterion::Credits).explanation,
-            "14 credits since 2016-03-15, 20 needed; 6 more are older than ten years"
+            "14 credits since 2016-03-15, 20 needed; 6 more credits are older than ten years"
+        );
+    }
+
+    #[test]
+    fn explanations_put_counts_in_the_right_number() {
+        let one = [
+            amount(Criterion::Credits, day(2020, 9, 1), 1),
+            amount(Criterion::Credits, day(2015, 1, 1), 1),
+        ];
+        assert_eq!(
+            finding(&derive(&one, None, as_of()), Criterion::Credits).explanation,
+            "1 credit since 2016-03-15, 20 needed; 1 more credit is older than ten years"
+        );
+
+        let expired = [
+            cert(CertificateCategory::Cybersecurity, day(2025, 1, 1)),
+            cert(CertificateCategory::NetworkManagement, day(2025, 6, 1)),
+        ];
+        assert_eq!(
+            finding(&derive(&expired, None, as_of()), Criterion::Certificate).explanation,
+            "no valid certificate; valid certificates in two categories are needed; \
+             2 certificates are not in force on 2026-03-15"
         );
     }
 

@@ -3,7 +3,8 @@
 //!
 //! Each import reads the whole file, checks every row against the file and the
 //! database, and writes nothing unless every row is good: all errors come back
-//! together, by row and column. The writes run in one transaction; a dry run
+//! together, by row and column, the header's and a row's references included
+//! even when its other cells are bad. The writes run in one transaction; a dry run
 //! performs them and rolls back, so that its report is exactly what a real run
 //! would do. Re-importing a file changes nothing; a person missing from a file
 //! is left alone. A real run records each created or updated record, and the
@@ -20,6 +21,7 @@ use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, FieldError, Result};
 use crate::import::Table;
 use crate::import::value::keep;
+use crate::text;
 
 pub use evidence::import_evidence;
 pub use people::import_people;
@@ -83,13 +85,16 @@ impl ImportReport {
     }
 }
 
-/// Reads the table, or returns every header problem.
-fn read_table(text: &str, columns: &[crate::import::Column]) -> Result<Table> {
-    Table::read(text, columns, false).map_err(Error::BadInput)
+/// Reads the table and the problems that still let its rows be checked (an
+/// unknown column, a shifted row), which the import reports together with
+/// its rows' errors; fails at once when no row can be checked.
+fn read_table(text: &str, columns: &[crate::import::Column]) -> Result<(Table, Vec<FieldError>)> {
+    Table::read_collecting(text, columns, &[], false).map_err(Error::BadInput)
 }
 
-/// Fails with all errors, sorted by row, when there are any.
-fn reject_if_any(mut errors: Vec<FieldError>) -> Result<()> {
+/// Fails with all errors, sorted by row (the header's first), when there
+/// are any.
+pub(crate) fn reject_if_any(mut errors: Vec<FieldError>) -> Result<()> {
     if errors.is_empty() {
         return Ok(());
     }
@@ -132,8 +137,12 @@ pub(crate) async fn finish(
 fn import_entry(audited: &Audited, report: &ImportReport, options: &ImportOptions) -> Entry {
     let key = options.source.clone().unwrap_or_else(|| audited.kind.to_string());
     let summary = format!(
-        "{} import: {} rows, {} created, {} updated, {} unchanged",
-        audited.kind, report.rows, report.created, report.updated, report.unchanged
+        "{} import: {}, {} created, {} updated, {} unchanged",
+        audited.kind,
+        text::count(report.rows, "row", "rows"),
+        report.created,
+        report.updated,
+        report.unchanged
     );
     let counts = serde_json::json!({
         "file": options.source,

@@ -259,7 +259,7 @@ P2,外部資安研習,other,policy,2,2026-02-01
             "source": "import"
         }));
         let summary = entries(&app, json!({ "action": "importCompletions", "entity": "import" })).await;
-        assert_eq!(summary[0]["summary"], json!("completions import: 1 rows, 1 created, 0 updated, 0 unchanged"));
+        assert_eq!(summary[0]["summary"], json!("completions import: 1 row, 1 created, 0 updated, 0 unchanged"));
     }
 }
 
@@ -329,6 +329,10 @@ db_test! {
             "people": 4, "lines": found[0]["after"]["lines"], "reminders": 3, "digests": 1
         }));
         assert!(found[0]["after"]["lines"].as_i64().unwrap_or(0) > 0);
+        assert_eq!(
+            found[0]["summary"],
+            json!(format!("quarterly shortfall 2026 Q1: run {run_id}, 4 people, 3 reminders, 1 digest"))
+        );
     }
 }
 
@@ -466,6 +470,8 @@ db_test! {
             .output()
             .expect("run learnmap");
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains(": 4 people, ") && stdout.contains(", 3 reminders, 1 digest in "), "{stdout}");
 
         let found = entries(&app, json!({ "action": "runQuarterlyShortfall" })).await;
         assert_eq!(found.len(), 1);

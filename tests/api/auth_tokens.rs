@@ -503,12 +503,14 @@ db_test! {
         };
         let answer = send(routes(&app), get(None)).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(answer.json()["error"]["code"], json!("UNAUTHENTICATED"));
+        assert_eq!(answer.json()["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"));
         let answer = send(routes(&app), get(Some(&bearer(&token("E10001", false))))).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN);
-        assert_eq!(answer.json()["error"]["code"], json!("FORBIDDEN"));
+        assert_eq!(answer.json()["errors"][0]["extensions"]["code"], json!("FORBIDDEN"));
         let answer = send(routes(&app), get(Some("Bearer broken"))).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(answer.json()["errors"][0]["extensions"]["code"], json!("UNAUTHENTICATED"));
+        assert_eq!(answer.headers[header::WWW_AUTHENTICATE], "Bearer error=\"invalid_token\"");
 
         let answer = send(routes(&app), get(Some(&bearer(&token("E10001", true))))).await;
         assert_eq!(answer.status, StatusCode::OK, "{:.300}", answer.text);

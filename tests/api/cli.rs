@@ -102,14 +102,11 @@ fn imports_units_from_the_command_line() {
     assert_eq!(lines[0], "row 2: create DDB: security level B from 2024-01-01");
     assert_eq!(lines[1], "row 3: create DDB-PLN");
     assert_eq!(lines[11], "row 13: create DST-JM-CIV");
-    assert_eq!(
-        last_line(&stdout),
-        "12 rows: 12 were created, 0 were updated, 0 unchanged"
-    );
-    assert!(stdout.ends_with("12 rows: 12 were created, 0 were updated, 0 unchanged\n"));
+    assert_eq!(last_line(&stdout), "12 rows: 12 created, 0 updated, 0 unchanged");
+    assert!(stdout.ends_with("12 rows: 12 created, 0 updated, 0 unchanged\n"));
 
     let again = db.import("units", &example("units.csv"), false);
-    assert_eq!(again, "12 rows: 0 were created, 0 were updated, 12 unchanged\n");
+    assert_eq!(again, "12 rows: 0 created, 0 updated, 12 unchanged\n");
 }
 
 #[test]
@@ -117,15 +114,9 @@ fn imports_the_three_example_files_in_order() {
     let db = Db::new();
     db.import("units", &example("units.csv"), false);
     let people = db.import("people", &example("people.csv"), false);
-    assert_eq!(
-        last_line(&people),
-        "36 rows: 36 were created, 0 were updated, 0 unchanged"
-    );
+    assert_eq!(last_line(&people), "36 rows: 36 created, 0 updated, 0 unchanged");
     let evidence = db.import("evidence", &example("evidence.csv"), false);
-    assert_eq!(
-        last_line(&evidence),
-        "36 rows: 36 were created, 0 were updated, 0 unchanged"
-    );
+    assert_eq!(last_line(&evidence), "36 rows: 36 created, 0 updated, 0 unchanged");
 }
 
 #[test]
@@ -143,10 +134,7 @@ fn a_dry_run_writes_nothing() {
     );
 
     let real = db.import("units", &example("units.csv"), false);
-    assert_eq!(
-        last_line(&real),
-        "12 rows: 12 were created, 0 were updated, 0 unchanged"
-    );
+    assert_eq!(last_line(&real), "12 rows: 12 created, 0 updated, 0 unchanged");
 }
 
 #[tokio::test]
@@ -177,16 +165,77 @@ async fn a_rejected_file_exits_non_zero_and_writes_nothing() {
         "{stderr}"
     );
     assert!(
-        stderr.contains(&format!("{path} rejected: 3 error(s), nothing was written")),
+        stderr.contains(&format!("{path} rejected: 3 errors, nothing was written")),
         "{stderr}"
     );
 
     // Not even the good row (DDB) was written.
     assert_eq!(db.query("{ units { code } }").await, json!({ "units": [] }));
     let real = db.import("units", &example("units.csv"), false);
+    assert_eq!(last_line(&real), "12 rows: 12 created, 0 updated, 0 unchanged");
+}
+
+#[test]
+fn summaries_of_one_row_and_one_error_read_in_the_singular() {
+    let db = Db::new();
+    let one = db.file(
+        "one-unit.csv",
+        b"unit_code,name,parent_code,security_level,level_since\nORG,Test agency,,C,2024-01-01\n",
+    );
+
+    let dry = db.import("units", &one, true);
     assert_eq!(
-        last_line(&real),
-        "12 rows: 12 were created, 0 were updated, 0 unchanged"
+        dry,
+        "row 2: create ORG: security level C from 2024-01-01\n\
+         1 row: 1 would be created, 0 would be updated, 0 unchanged (dry run: nothing written)\n"
+    );
+    let real = db.import("units", &one, false);
+    assert_eq!(last_line(&real), "1 row: 1 created, 0 updated, 0 unchanged");
+
+    let bad = db.file(
+        "bad-unit.csv",
+        b"unit_code,name,parent_code,security_level,level_since\nORG,,,C,2024-01-01\n",
+    );
+    let output = db.run(&["import", "units", bad.to_str().expect("utf-8 path")]);
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!("{} rejected: 1 error, nothing was written", bad.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_with_very_many_errors_prints_the_first_hundred_and_counts_the_rest() {
+    let db = Db::new();
+    let mut units = String::from("unit_code,name,parent_code\n");
+    for n in 1..=101 {
+        units.push_str(&format!("U{n},單位{n},NOPE\n"));
+    }
+    let file = db.file("many.csv", units.as_bytes());
+    let path = file.to_str().expect("utf-8 path");
+
+    let output = db.run(&["import", "units", path]);
+
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    let listed: Vec<&str> = stderr.lines().filter(|l| l.starts_with(&format!("{path}: "))).collect();
+    assert_eq!(listed.len(), 101, "{stderr}");
+    assert_eq!(
+        listed[0],
+        format!("{path}: row 2, parent_code: unit NOPE does not exist")
+    );
+    assert_eq!(
+        listed[99],
+        format!("{path}: row 101, parent_code: unit NOPE does not exist")
+    );
+    assert_eq!(
+        listed[100],
+        format!("{path}: and 1 more error not listed; fix these and check the file again")
+    );
+    assert!(
+        stderr.contains(&format!("{path} rejected: 101 errors, nothing was written")),
+        "{stderr}"
     );
 }
 
@@ -222,7 +271,7 @@ async fn reads_a_big5_people_file() {
     let stdout = db.import("people", &file, false);
     assert_eq!(
         stdout,
-        "row 2: create E10001\nrow 3: create E10002\nrow 4: create E10003\n3 rows: 3 were created, 0 were updated, 0 unchanged\n"
+        "row 2: create E10001\nrow 3: create E10002\nrow 4: create E10003\n3 rows: 3 created, 0 updated, 0 unchanged\n"
     );
 
     let data = db
@@ -251,7 +300,7 @@ async fn reads_a_big5_people_file() {
         .map(|l| format!("{l}\n"))
         .collect();
     let again = db.import("people", &db.file("people-utf8.csv", utf8.as_bytes()), false);
-    assert_eq!(again, "3 rows: 0 were created, 0 were updated, 3 unchanged\n");
+    assert_eq!(again, "3 rows: 0 created, 0 updated, 3 unchanged\n");
 }
 
 #[test]
@@ -316,6 +365,54 @@ fn runs_the_quarter_then_sends_what_it_queued() {
     assert!(summary.contains("(queued before)"), "{summary}");
     assert!(summary.ends_with("mail: 0 sent, 0 to retry, 0 failed\n"), "{summary}");
     assert_eq!(eml_files(), 46);
+}
+
+#[tokio::test]
+async fn a_dry_run_of_the_quarter_says_what_it_records() {
+    let db = Db::new();
+    for kind in ["units", "people", "evidence", "completions"] {
+        db.import(kind, &example(&format!("{kind}.csv")), false);
+    }
+    let outbox = db.dir.path().join("outbox");
+    let outbox_dir = outbox.to_str().expect("utf-8 path");
+
+    let dry = db.run(&[
+        "--outbox-dir",
+        outbox_dir,
+        "jobs",
+        "run",
+        "quarterly",
+        "--year",
+        "2026",
+        "--quarter",
+        "1",
+        "--dry-run",
+    ]);
+    assert!(dry.status.success(), "{}", text(&dry.stderr));
+    let summary = last_line(&text(&dry.stdout)).to_string();
+    assert!(summary.starts_with("run 1: 35 people, "), "{summary}");
+    assert!(
+        summary.ends_with(" (dry run: no snapshot or mail written, nothing sent; the run is recorded in jobRuns)"),
+        "{summary}"
+    );
+
+    // What the line says: the run is listed, and nothing else was written.
+    let data = db
+        .query(
+            "{ jobRuns { id dryRun status trigger reminders digests } \
+               quarterlyShortfalls(year: 2026, quarter: 1) { totalCount } \
+               auditLog(filter: { action: \"runQuarterlyShortfall\" }) { totalCount } }",
+        )
+        .await;
+    assert_eq!(
+        data,
+        json!({
+            "jobRuns": [{ "id": 1, "dryRun": true, "status": "completed", "trigger": "cli", "reminders": 34, "digests": 12 }],
+            "quarterlyShortfalls": { "totalCount": 0 },
+            "auditLog": { "totalCount": 0 }
+        })
+    );
+    assert!(!outbox.exists(), "no mail was written");
 }
 
 #[test]

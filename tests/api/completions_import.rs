@@ -303,6 +303,30 @@ db_test! {
 }
 
 db_test! {
+    async fn an_unknown_column_does_not_hide_the_rows_errors(app) {
+        setup(&app).await;
+        let text = format!(
+            "{HEADER},note\n\
+             E10005,,Outside Course,,policy,,,two,2026-05-02,x\n\
+             E99999,,Outside Course,,policy,,,2,2026-05-02,\n\
+             E10005,,Other Course,,policy,,,1,2026-05-03,,y\n\
+             E10005,,Same Course,,policy,,,2,2026-05-04,\n\
+             E10005,,same course,,legal,,,2,2026-05-04,\n"
+        );
+        let errors = refused(&app, &text, None).await;
+        assert_eq!(places(&errors), [
+            (Some(1), "header"),
+            (Some(2), "hours"),
+            (Some(3), "employee_no"),
+            (Some(4), "cells"),
+            (Some(6), "facet"),
+        ]);
+        assert!(errors[0].reason.starts_with("\"note\" is not a known column"), "{}", errors[0].reason);
+        assert_eq!(total(&app).await, 0);
+    }
+}
+
+db_test! {
     async fn a_reimport_changes_nothing_and_a_correction_updates(app) {
         setup(&app).await;
         let first = csv(&[
@@ -619,7 +643,7 @@ fn the_cli_imports_completions_with_and_without_a_mapping() {
 
     let (ok, stdout, stderr) = run(&["import", "completions", "examples/completions.csv"]);
     assert!(ok, "{stderr}");
-    assert_eq!(last(&stdout), "266 rows: 266 were created, 0 were updated, 0 unchanged");
+    assert_eq!(last(&stdout), "266 rows: 266 created, 0 updated, 0 unchanged");
 
     let mapped = [
         "import",
@@ -630,7 +654,7 @@ fn the_cli_imports_completions_with_and_without_a_mapping() {
     ];
     let (ok, stdout, stderr) = run(&mapped);
     assert!(ok, "{stderr}");
-    assert_eq!(last(&stdout), "9 rows: 7 were created, 0 were updated, 2 unchanged");
+    assert_eq!(last(&stdout), "9 rows: 7 created, 0 updated, 2 unchanged");
 
     let (ok, _, stderr) = run(&["import", "completions", "examples/elearn-hrd-export.csv"]);
     assert!(!ok, "the export needs its mapping");

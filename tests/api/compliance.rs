@@ -293,6 +293,82 @@ async fn download(app: &TestApp, uri: &str) -> (StatusCode, Vec<u8>) {
     download_as(app, uri, Some(("ADMIN", true))).await
 }
 
+/// A refused download: its status and JSON body.
+async fn refused_as(app: &TestApp, uri: &str, who: Option<(&str, bool)>) -> (StatusCode, Value) {
+    let (status, body) = download_as(app, uri, who).await;
+    let json =
+        serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{uri}: not JSON: {}", String::from_utf8_lossy(&body)));
+    (status, json)
+}
+
+/// The GraphQL error shape with one error.
+fn graphql_error(message: &str, code: &str) -> Value {
+    json!({ "errors": [{ "message": message, "extensions": { "code": code } }] })
+}
+
+/// A `BAD_USER_INPUT` error about one query parameter, as GraphQL words one
+/// about an argument.
+fn bad_parameter(field: &str, reason: &str) -> Value {
+    json!({ "errors": [{
+        "message": format!("{field}: {reason}"),
+        "extensions": { "code": "BAD_USER_INPUT", "fields": [{ "field": field, "reason": reason }] }
+    }] })
+}
+
+db_test! {
+    async fn every_report_error_has_the_graphql_shape(app) {
+        scenario(&app).await;
+        let admin = Some(("ADMIN", true));
+
+        // Who may ask comes first, whatever the parameters.
+        let anonymous = graphql_error("sign in first", "UNAUTHENTICATED");
+        assert_eq!(refused_as(&app, "/reports/units/AG1?year=2026", None).await, (StatusCode::UNAUTHORIZED, anonymous.clone()));
+        assert_eq!(refused_as(&app, "/reports/units/AG1?year=abc", None).await, (StatusCode::UNAUTHORIZED, anonymous));
+        assert_eq!(
+            refused_as(&app, "/reports/units/AG1?year=2026", Some(("S1", false))).await,
+            (StatusCode::FORBIDDEN, graphql_error("only admins may download unit reports", "FORBIDDEN"))
+        );
+
+        // Query-string rejections, which axum answered in plain text.
+        let cases = [
+            ("/reports/units/AG1", "year", "is required, such as year=2026"),
+            ("/reports/units/AG1?format=csv", "year", "is required, such as year=2026"),
+            ("/reports/units/AG1?year=abc", "year", "\"abc\" is not a year such as 2026"),
+            ("/reports/units/AG1?year=", "year", "\"\" is not a year such as 2026"),
+            ("/reports/units/AG1?year=2026&year=2025", "year", "is given more than once; give it once"),
+            ("/reports/units/AG1?year=1999", "year", "must be between 2000 and 2100"),
+            ("/reports/units/AG1?year=2026&asOf=2026-02-30", "asOf", "\"2026-02-30\" is not a calendar date"),
+            ("/reports/units/AG1?year=2026&asOf=tomorrow", "asOf", "\"tomorrow\" is not a date of the form 2026-03-31"),
+            ("/reports/units/AG1?year=2026&asOf=2025-12-31", "asOf", "2025-12-31 is not in 2026"),
+            ("/reports/units/AG1?year=2026&format=pdf", "format", "\"pdf\" is not a report format; use csv or xlsx"),
+        ];
+        for (uri, field, reason) in cases {
+            assert_eq!(refused_as(&app, uri, admin).await, (StatusCode::BAD_REQUEST, bad_parameter(field, reason)), "{uri}");
+        }
+
+        // Several bad parameters are listed together.
+        let (status, body) = refused_as(&app, "/reports/units/AG1?asOf=x&format=doc", admin).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["errors"][0]["extensions"]["fields"], json!([
+            { "field": "year", "reason": "is required, such as year=2026" },
+            { "field": "format", "reason": "\"doc\" is not a report format; use csv or xlsx" },
+            { "field": "asOf", "reason": "\"x\" is not a date of the form 2026-03-31" }
+        ]));
+
+        assert_eq!(
+            refused_as(&app, "/reports/units/NOPE?year=2026", admin).await,
+            (StatusCode::NOT_FOUND, graphql_error("unit NOPE does not exist", "NOT_FOUND"))
+        );
+
+        // A failure of ours says nothing of its cause.
+        app.db.close_by_ref().await.expect("close");
+        assert_eq!(
+            refused_as(&app, "/reports/units/AG1?year=2026", admin).await,
+            (StatusCode::INTERNAL_SERVER_ERROR, graphql_error("internal error", "INTERNAL"))
+        );
+    }
+}
+
 db_test! {
     async fn the_unit_report_reads_in_excel(app) {
         scenario(&app).await;

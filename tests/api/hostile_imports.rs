@@ -310,7 +310,7 @@ db_test! {
         let Err(learnmap::Error::BadInput(errors)) = result else { panic!("refused: {result:?}") };
         assert_eq!(errors.len(), 1);
         assert_eq!((errors[0].row, errors[0].field.as_str()), (Some(2), "amount"));
-        assert_eq!(errors[0].reason, "must be at most 10000");
+        assert_eq!(errors[0].reason, "30000000 is more than 10000, the most one row may give; check the cell");
         assert_eq!(snapshot(&app.db).await, before);
     }
 }

@@ -55,6 +55,56 @@ db_test! {
     }
 }
 
+/// A GET of `/graphql` with the given query-string parameters, percent-encoded.
+fn get_graphql(params: &[(&str, &str)]) -> Request<Body> {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    Request::get(format!("/graphql?{query}"))
+        .body(Body::empty())
+        .expect("request")
+}
+
+/// Two read-only operations and a mutation in one document.
+const TWO_READS_AND_A_WRITE: &str = "query A { facets { code } } \
+    query B { technicalDomains { code } } \
+    mutation M { archiveCourse(id: \"1\") { id } }";
+
+db_test! {
+    async fn a_get_runs_the_operation_its_operation_name_names(app) {
+        let routes = || server::router(app.schema.clone(), app.db.clone());
+
+        let response = routes().oneshot(get_graphql(&[("query", TWO_READS_AND_A_WRITE), ("operationName", "B")])).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        assert_eq!(body["data"]["technicalDomains"][0], json!({ "code": "NETWORK" }), "{body:#}");
+        assert_eq!(body["data"].as_object().map(|d| d.len()), Some(1), "only B ran: {body:#}");
+
+        // async-graphql's own spelling still works.
+        let response = routes().oneshot(get_graphql(&[("query", TWO_READS_AND_A_WRITE), ("operation_name", "A")])).await.expect("response");
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        assert_eq!(body["data"]["facets"][0], json!({ "code": "POLICY" }), "{body:#}");
+        assert!(body["data"].get("technicalDomains").is_none(), "{body:#}");
+    }
+}
+
+db_test! {
+    async fn a_get_naming_a_mutation_by_operation_name_is_refused(app) {
+        let response = server::router(app.schema.clone(), app.db.clone())
+            .oneshot(get_graphql(&[("query", TWO_READS_AND_A_WRITE), ("operationName", "M")]))
+            .await
+            .expect("response");
+
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "POST");
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        assert_eq!(body, json!({ "errors": [{
+            "message": "a mutation must be sent with POST",
+            "extensions": { "code": "BAD_USER_INPUT" }
+        }] }));
+    }
+}
+
 #[tokio::test]
 async fn introspection_fits_the_limits() {
     let app = crate::helpers::TestApp::sqlite().await;

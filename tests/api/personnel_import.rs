@@ -461,6 +461,84 @@ db_test! {
 }
 
 db_test! {
+    async fn refuses_an_agency_without_a_security_level(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+
+        let csv = "unit_code,name,parent_code,security_level,level_since\n\
+                   NEW,新機關,,,\n\
+                   NEW-IT,資訊室,NEW,,\n\
+                   DDB-PLN,數位策略組,,,\n\
+                   DDB,臺北市政府數位發展局,,,\n";
+        let error = refused(&app, Kind::Units, csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "security_level", "reason": "is required for NEW, an agency (no parent_code): A, B, C, D or E, with level_since" },
+            { "row": 4, "field": "security_level", "reason": "is required for DDB-PLN, an agency (no parent_code): A, B, C, D or E, with level_since" }
+        ]), "DDB has its level stored; NEW-IT is below NEW");
+        assert_eq!(snapshot(&app).await, before);
+
+        // A file without parent codes makes a new unit an agency too.
+        let error = refused(&app, Kind::Units, "unit_code,name\nLONE,新機關\n").await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "security_level", "reason": "is required for LONE, an agency (no parent_code): A, B, C, D or E, with level_since" }
+        ]));
+
+        // With its level, the same agency is accepted; its stored level then
+        // carries it through files that leave the level out.
+        let with_level = "unit_code,name,parent_code,security_level,level_since\nNEW,新機關,,C,2026-01-01\nNEW-IT,資訊室,NEW,,\n";
+        assert_eq!(counts(&import(&app, Kind::Units, with_level).await)["created"], json!(2));
+        let again = import(&app, Kind::Units, "unit_code,name,parent_code\nNEW,新機關,\n").await;
+        assert_eq!(counts(&again)["unchanged"], json!(1));
+    }
+}
+
+db_test! {
+    async fn refuses_unit_codes_with_spaces_or_line_breaks(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+
+        let csv = "unit_code,name,parent_code,security_level,level_since\n\
+                   ORG-NEW,新機關,,B,2026-01-01\n\
+                   ORG IT2,資訊二科,ORG,,\n\
+                   \"ORG-\nIT3\",資訊三科,ORG,,\n\
+                   ORG-IT4,資訊四科,ORG IT,,\n";
+        let error = refused(&app, Kind::Units, csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 3, "field": "unit_code", "reason": "\"ORG IT2\" has a space or line break; write unit codes without them, such as DDB-PLN" },
+            { "row": 4, "field": "unit_code", "reason": "\"ORG- IT3\" has a space or line break; write unit codes without them, such as DDB-PLN" },
+            { "row": 6, "field": "parent_code", "reason": "\"ORG IT\" has a space or line break; write unit codes without them, such as DDB-PLN" }
+        ]));
+        assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"], "not even the good row was written");
+    }
+}
+
+db_test! {
+    async fn generated_demo_units_pass_the_unit_import(app) {
+        learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 200, seed: 7 }).await.expect("gen-demo");
+        let data = app.data("{ units { code name parent { code } securityLevelHistory { level since } } }", json!({})).await;
+        let units = data["units"].as_array().expect("units");
+
+        // The demo's units written back as a units file, each agency with its
+        // latest level (units below show their agency's history): every row
+        // must pass and change nothing.
+        let mut csv = String::from("unit_code,name,parent_code,security_level,level_since\n");
+        for unit in units {
+            let agency = unit["parent"].is_null();
+            let history = unit["securityLevelHistory"].as_array().filter(|_| agency);
+            let latest = history.and_then(|h| h.last()).cloned().unwrap_or(Value::Null);
+            let cell = |value: &Value| value.as_str().unwrap_or("").to_string();
+            csv.push_str(&format!(
+                "{},{},{},{},{}\n",
+                cell(&unit["code"]), cell(&unit["name"]), cell(&unit["parent"]["code"]), cell(&latest["level"]), cell(&latest["since"])
+            ));
+        }
+        let report = import(&app, Kind::Units, &csv).await;
+        assert_eq!(report["rows"], json!(units.len()));
+        assert_eq!(report["unchanged"], json!(units.len()), "{report:#}");
+        assert!(units.iter().filter(|u| u["parent"].is_null()).count() >= 5, "five agencies or more");
+    }
+}
+
+db_test! {
     async fn refuses_an_unknown_supervisor(app) {
         import(&app, Kind::Units, ORG_UNITS).await;
         let csv = "employee_no,name,email,unit_code,supervisor_no\n\
@@ -629,7 +707,7 @@ db_test! {
         let error = refused(&app, Kind::Evidence, &csv).await;
         assert_eq!(entries(&error), json!([{
             "row": 3, "field": "criterion",
-            "reason": "\"9\" is not a criterion; use job_series, engineer_licence, technician_certificate, certificate, ict_degree, credits or training_hours"
+            "reason": "\"9\" is not a criterion; use job_series (1, 資訊處理職系), engineer_licence (2, 技師), technician_certificate (3, 技術士證), certificate (4, 專業證照), ict_degree (5, 資通訊科系), credits (6, 學分) or training_hours (7, 訓練時數)"
         }]));
         assert_eq!(snapshot(&app).await, before);
     }
@@ -643,7 +721,7 @@ db_test! {
         let error = refused(&app, Kind::Evidence, &csv).await;
         assert_eq!(entries(&error), json!([{
             "row": 2, "field": "category",
-            "reason": "a certificate needs its category: cybersecurity, network_management, database_management, software_engineering or software_testing"
+            "reason": "is required for a certificate; use cybersecurity (資通安全), network_management (網路管理), database_management (資料庫管理), software_engineering (軟體工程) or software_testing (軟體測試)"
         }]));
         assert_eq!(snapshot(&app).await, before);
     }
@@ -664,12 +742,41 @@ db_test! {
         let error = refused(&app, Kind::Evidence, &csv).await;
         assert_eq!(entries(&error), json!([
             { "row": 2, "field": "employee_no", "reason": "no person has employee number E99999; import people first" },
-            { "row": 3, "field": "amount", "reason": "credits and training hours need an amount" },
-            { "row": 3, "field": "obtained_on", "reason": "is required: only the ten years before a date count" },
-            { "row": 4, "field": "category", "reason": "only certificates (criterion certificate) have a category" },
-            { "row": 4, "field": "amount", "reason": "only credits and training hours have an amount" },
-            { "row": 5, "field": "expires_on", "reason": "2023-12-31 is before the date obtained 2024-01-01" },
-            { "row": 6, "field": "amount", "reason": "must be more than 0" }
+            { "row": 3, "field": "amount", "reason": "is required for credits: the credits earned" },
+            { "row": 3, "field": "obtained_on", "reason": "is required for credits: only credits earned in the ten years before a date count toward it" },
+            { "row": 4, "field": "category", "reason": "only certificates (criterion certificate) have a category; leave it blank for ict_degree" },
+            { "row": 4, "field": "amount", "reason": "only credits and training hours have an amount; leave it blank for ict_degree" },
+            { "row": 5, "field": "expires_on", "reason": "2023-12-31 is before obtained_on 2024-01-01; evidence cannot expire before it is obtained" },
+            { "row": 6, "field": "amount", "reason": "must be more than 0: the hours trained" }
+        ]));
+        assert_eq!(snapshot(&app).await, before);
+    }
+}
+
+db_test! {
+    async fn evidence_errors_say_what_is_accepted(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+        let csv = format!(
+            "{EVIDENCE_HEADER}\n\
+             E 10002,job_series,資訊處理職系,,2010-02-01,,\n\
+             E10002,job_series,,,2010-02-01,,\n\
+             E10002,credits,空大學分,,2020-01-01,,three\n\
+             E10002,training_hours,研習,,2020-01-01,,10001\n\
+             E10002,certificate,CCNA,networking,2024-01-01,2027-01-01,\n\
+             E10002,training_hours,資安研習,,,,12\n\
+             E10002,ict_degree,資訊系,,2000-06-30,,\n\
+             E10002,5,資訊系,,2000-06-30,,\n"
+        );
+        let error = refused(&app, Kind::Evidence, &csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "employee_no", "reason": "\"E 10002\" is not an employee number (letters, digits and -, at most 32)" },
+            { "row": 3, "field": "detail", "reason": "is required: what the evidence is, such as the certificate, licence or degree and who issued it" },
+            { "row": 4, "field": "amount", "reason": "\"three\" is not a number; write the credits or hours as a number such as 20 or 1.5" },
+            { "row": 5, "field": "amount", "reason": "10001 is more than 10000, the most one row may give; check the cell" },
+            { "row": 6, "field": "category", "reason": "\"networking\" is not a certificate category; use cybersecurity (資通安全), network_management (網路管理), database_management (資料庫管理), software_engineering (軟體工程) or software_testing (軟體測試)" },
+            { "row": 7, "field": "obtained_on", "reason": "is required for training_hours: only hours trained in the ten years before a date count toward it" },
+            { "row": 9, "field": "detail", "reason": "the same evidence (employee_no, criterion, detail and obtained_on) is also on row 8; keep one of the two rows" }
         ]));
         assert_eq!(snapshot(&app).await, before);
     }
@@ -696,6 +803,91 @@ db_test! {
             "row 3, email: \"not-an-email\" is not an e-mail address such as name@mail.taipei.gov.tw; \
              row 5, unit_code: unit NOPE does not exist; import it first; row 6, role: {role_reason}"
         )));
+        assert_eq!(people_total(&app).await, 0);
+    }
+}
+
+db_test! {
+    async fn one_pass_lists_cell_reference_duplicate_and_header_errors(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        // Each of rows 3 to 5 has a bad cell and a second kind of error,
+        // which used to show only once the cell was fixed; the unknown
+        // column used to hide every row error.
+        let csv = "employee_no,name,email,unit_code,role,supervisor_no,部門\n\
+                   T1,王小明,t1@example.gov.tw,ORG,it_supervisor,,資訊室\n\
+                   T1,王小明,not-an-email,ORG,it_staff,,\n\
+                   T3,陳美玲,t3@example.gov.tw,NOPE,boss,T1,\n\
+                   T4,林志明,,ORG,it_staff,E99999,\n\
+                   T5,Lin, Mei,t5@example.gov.tw,ORG,it_staff,,x\n";
+        let error = refused(&app, Kind::People, csv).await;
+        let header = entries(&error)[0].clone();
+        assert_eq!((&header["row"], &header["field"]), (&json!(1), &json!("header")));
+        assert!(header["reason"].as_str().is_some_and(|r| r.starts_with("\"部門\" is not a known column")), "{header}");
+        assert_eq!(entries(&error).as_array().map(|e| e[1..].to_vec()), Some(vec![
+            json!({ "row": 3, "field": "email", "reason": "\"not-an-email\" is not an e-mail address such as name@mail.taipei.gov.tw" }),
+            json!({ "row": 3, "field": "employee_no", "reason": "T1 is also on row 2" }),
+            json!({ "row": 4, "field": "role", "reason": "\"boss\" is not a role; use it_staff (資訊業務人員), it_supervisor (資訊主管人員) or security_officer (資通安全專責人員)" }),
+            json!({ "row": 4, "field": "unit_code", "reason": "unit NOPE does not exist; import it first" }),
+            json!({ "row": 5, "field": "email", "reason": "is required" }),
+            json!({ "row": 5, "field": "supervisor_no", "reason": "no person has employee number E99999" }),
+            json!({ "row": 6, "field": "cells", "reason": "has a value in column H, past the header's last column G; put quotes around values that contain commas" }),
+        ]));
+        assert_eq!(people_total(&app).await, 0);
+
+        let units = "unit_code,name,parent_code\nORG-A,,NOPE\nORG-A,資訊二科,ORG\nORG-B,,\nORG-C,資訊三科,ORG X\n";
+        let error = refused(&app, Kind::Units, units).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "name", "reason": "is required" },
+            { "row": 2, "field": "parent_code", "reason": "unit NOPE does not exist" },
+            { "row": 3, "field": "unit_code", "reason": "ORG-A is also on row 2" },
+            { "row": 4, "field": "name", "reason": "is required" },
+            { "row": 4, "field": "security_level", "reason": "is required for ORG-B, an agency (no parent_code): A, B, C, D or E, with level_since" },
+            { "row": 5, "field": "parent_code", "reason": "\"ORG X\" has a space or line break; write unit codes without them, such as DDB-PLN" }
+        ]), "an unreadable parent is not taken for no parent");
+        assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"]);
+    }
+}
+
+db_test! {
+    async fn one_pass_lists_evidence_errors_of_every_kind(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+        let csv = format!(
+            "{EVIDENCE_HEADER},備註\n\
+             E99999,credits,空大學分,,2020-01-01,,lots,x\n\
+             E10002,ict_degree,資訊系,,2000-06-30,,,\n\
+             E10002,ict_degree,資訊系,bogus,2000-06-30,,,\n"
+        );
+        let error = refused(&app, Kind::Evidence, &csv).await;
+        let found: Vec<(Value, Value)> = entries(&error).as_array().expect("entries").iter().map(|e| (e["row"].clone(), e["field"].clone())).collect();
+        assert_eq!(found, [
+            (json!(1), json!("header")),
+            (json!(2), json!("amount")),
+            (json!(2), json!("employee_no")),
+            (json!(4), json!("category")),
+            (json!(4), json!("detail")),
+        ]);
+        assert_eq!(snapshot(&app).await, before);
+    }
+}
+
+db_test! {
+    async fn a_file_with_very_many_errors_lists_the_first_hundred(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let mut csv = String::from("employee_no,name,email,unit_code\n");
+        for n in 1..=130 {
+            csv.push_str(&format!("T{n},人員{n},t{n}@example.gov.tw,NOPE\n"));
+        }
+
+        let error = refused(&app, Kind::People, &csv).await;
+
+        let listed = entries(&error).as_array().map(Vec::len);
+        assert_eq!(listed, Some(100));
+        assert_eq!(entries(&error)[99], json!({ "row": 101, "field": "unit_code", "reason": "unit NOPE does not exist; import it first" }));
+        assert_eq!(error["extensions"]["moreErrors"], json!(30));
+        let message = error["message"].as_str().expect("message");
+        assert!(message.starts_with("row 2, unit_code: unit NOPE does not exist; import it first; row 3, unit_code:"), "{message}");
+        assert!(message.ends_with("row 101, unit_code: unit NOPE does not exist; import it first; and 30 more errors not listed; fix these and check the file again"), "{message}");
         assert_eq!(people_total(&app).await, 0);
     }
 }

@@ -102,10 +102,10 @@ db_test! {
                 no_evidence("JOB_SERIES"),
                 no_evidence("ENGINEER_LICENCE"),
                 no_evidence("TECHNICIAN_CERTIFICATE"),
-                { "criterion": "CERTIFICATE", "met": false, "explanation": "no valid certificate" },
+                { "criterion": "CERTIFICATE", "met": false, "explanation": "no valid certificate; valid certificates in two categories are needed" },
                 no_evidence("ICT_DEGREE"),
                 { "criterion": "CREDITS", "met": false,
-                  "explanation": "14 credits since 2016-03-15, 20 needed; 6 more are older than ten years" },
+                  "explanation": "14 credits since 2016-03-15, 20 needed; 6 more credits are older than ten years" },
                 { "criterion": "TRAINING_HOURS", "met": false, "explanation": "0 hours since 2016-03-15, 60 needed" }
             ]
         }));
@@ -129,7 +129,7 @@ db_test! {
         assert_eq!(verdict(&a_day_later), (json!(false), Value::Null));
         assert_eq!(
             finding(&a_day_later, "CREDITS")["explanation"],
-            json!("17 credits since 2016-03-16, 20 needed; 3 more are older than ten years")
+            json!("17 credits since 2016-03-16, 20 needed; 3 more credits are older than ten years")
         );
     }
 }
@@ -150,7 +150,7 @@ db_test! {
         assert_eq!(verdict(&e10035), (json!(false), Value::Null));
         assert_eq!(
             finding(&e10035, "TRAINING_HOURS")["explanation"],
-            json!("21.5 hours since 2016-03-15, 60 needed; 40 more are older than ten years")
+            json!("21.5 hours since 2016-03-15, 60 needed; 40 more hours are older than ten years")
         );
     }
 }
@@ -171,17 +171,17 @@ db_test! {
         // Two certificates, both cybersecurity: one category.
         let e10015 = background(&app, "E10015", AS_OF).await;
         assert_eq!(verdict(&e10015), (json!(false), Value::Null));
-        assert_eq!(certificate(&e10015), json!("only one certificate category valid (cybersecurity)"));
+        assert_eq!(certificate(&e10015), json!("valid certificates in one category only (cybersecurity); a second category is needed"));
 
         let e10028 = background(&app, "E10028", AS_OF).await;
-        assert_eq!(certificate(&e10028), json!("only one certificate category valid (cybersecurity)"));
+        assert_eq!(certificate(&e10028), json!("valid certificates in one category only (cybersecurity); a second category is needed"));
 
         // E10011's database certificate expired on 2026-03-14, the day before.
         let e10011 = background(&app, "E10011", AS_OF).await;
         assert_eq!(verdict(&e10011), (json!(false), Value::Null));
         assert_eq!(
             certificate(&e10011),
-            json!("only one certificate category valid (network_management); 1 certificate(s) not in force on 2026-03-15")
+            json!("valid certificates in one category only (network_management); a second category is needed; 1 certificate is not in force on 2026-03-15")
         );
         let on_expiry = background(&app, "E10011", "2026-03-14").await;
         assert_eq!(verdict(&on_expiry), (json!(true), json!("CERTIFICATE")));
@@ -197,14 +197,14 @@ db_test! {
         assert_eq!(verdict(&e10003), (json!(false), Value::Null));
         assert_eq!(finding(&e10003, "ICT_DEGREE"), json!({
             "criterion": "ICT_DEGREE", "met": false,
-            "explanation": "國立政治大學資訊管理學系碩士在職專班 is obtained only on 2026-06-30"
+            "explanation": "國立政治大學資訊管理學系碩士在職專班 counts only from 2026-06-30, when it is obtained"
         }));
 
         let e10004 = background(&app, "E10004", AS_OF).await;
         assert_eq!(verdict(&e10004), (json!(false), Value::Null));
         assert_eq!(
             finding(&e10004, "JOB_SERIES")["explanation"],
-            json!("資訊處理職系(調任生效) is obtained only on 2026-04-01")
+            json!("資訊處理職系(調任生效) counts only from 2026-04-01, when it is obtained")
         );
         let moved = background(&app, "E10004", "2026-04-01").await;
         assert_eq!(verdict(&moved), (json!(true), json!("JOB_SERIES")));
@@ -285,7 +285,7 @@ db_test! {
         let t1_later = background(&app, "T1", "2026-03-16").await;
         assert_eq!(
             finding(&t1_later, "CREDITS")["explanation"],
-            json!("14 credits since 2016-03-16, 20 needed; 6 more are older than ten years")
+            json!("14 credits since 2016-03-16, 20 needed; 6 more credits are older than ten years")
         );
 
         // A day older than ten years does not count.
@@ -293,7 +293,7 @@ db_test! {
         assert_eq!(verdict(&t2), (json!(false), Value::Null));
         assert_eq!(finding(&t2, "CREDITS"), json!({
             "criterion": "CREDITS", "met": false,
-            "explanation": "14 credits since 2016-03-15, 20 needed; 6 more are older than ten years"
+            "explanation": "14 credits since 2016-03-15, 20 needed; 6 more credits are older than ten years"
         }));
         let t2_earlier = background(&app, "T2", "2026-03-14").await;
         assert_eq!(finding(&t2_earlier, "CREDITS")["explanation"], json!("20 credits since 2016-03-14"));
@@ -308,7 +308,7 @@ db_test! {
         assert_eq!(verdict(&t3), (json!(false), Value::Null));
         assert_eq!(finding(&t3, "CERTIFICATE"), json!({
             "criterion": "CERTIFICATE", "met": false,
-            "explanation": "only one certificate category valid (cybersecurity); 1 certificate(s) not in force on 2026-03-15"
+            "explanation": "valid certificates in one category only (cybersecurity); a second category is needed; 1 certificate is not in force on 2026-03-15"
         }));
 
         // Still valid on its expiry date.
@@ -326,7 +326,7 @@ db_test! {
         assert_eq!(verdict(&t4), (json!(false), Value::Null));
         assert_eq!(finding(&t4, "CERTIFICATE"), json!({
             "criterion": "CERTIFICATE", "met": false,
-            "explanation": "only one certificate category valid (database_management)"
+            "explanation": "valid certificates in one category only (database_management); a second category is needed"
         }));
     }
 }

@@ -124,6 +124,81 @@ db_test! {
     }
 }
 
+/// Log lines written while a future runs, as the service writes them (its
+/// default filter, the service's own events down to trace).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("logs").extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    /// Runs the future with a subscriber that writes here.
+    ///
+    /// While only one dispatcher exists, tracing-core decides whether a
+    /// callsite is on by asking the dispatcher of the thread that reaches it
+    /// first, and remembers: a log line first reached by another test, on a
+    /// thread with no subscriber, would stay off for this one too. A second,
+    /// silent dispatcher alive meanwhile makes it ask every live one.
+    async fn capture<T>(&self, future: impl std::future::Future<Output = T>) -> T {
+        use tracing::instrument::WithSubscriber;
+        let _every_dispatcher_counts = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,sqlx=warn,sea_orm=warn,learnmap=trace",
+            ))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        future.with_subscriber(subscriber).await
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("logs")).into_owned()
+    }
+}
+
+db_test! {
+    async fn a_refusal_quoting_the_address_is_logged_by_its_code_only(app) {
+        scenario(&app).await;
+        let server = SmtpServer::start();
+        let sender = Sender::new(mail_to(&server)).expect("sender");
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+        server.reject_quoting("p4@example.edu.tw");
+
+        let logs = Logs::default();
+        let report = logs.capture(sender.drain(&app.db)).await.expect("drain");
+
+        assert_eq!((report.sent, report.retried, report.failed), (3, 0, 1));
+        let failed = outbox::Entity::find().filter(outbox::Column::Status.eq("failed")).one(&app.db).await.expect("query").expect("one failed");
+        assert_eq!(failed.recipient_no, "P4");
+
+        // The log names the outbox row and the reply code, never the reply's
+        // text, which quotes the address.
+        let text = logs.text();
+        let line = text.lines().find(|l| l.contains("mail not delivered")).unwrap_or_else(|| panic!("no failure logged:\n{text}"));
+        assert!(line.contains(&format!("outbox.id={}", failed.id)), "{line}");
+        assert!(line.contains("error=SMTP reply 550"), "{line}");
+        assert!(!text.contains("p4@example.edu.tw"), "the address reached the log:\n{text}");
+        assert!(!text.contains("Recipient address rejected"), "the reply's text reached the log:\n{text}");
+
+        // The outbox row keeps the whole reply for admins: it is the row that
+        // holds the recipient's address already, and never leaves the database.
+        let stored = failed.last_error.as_deref().unwrap_or_default();
+        assert!(stored.contains("550") && stored.contains("Recipient address rejected"), "{stored}");
+        assert_eq!(failed.recipient_email, "p4@example.edu.tw");
+    }
+}
+
 db_test! {
     async fn a_shutdown_lets_the_message_in_flight_finish(app) {
         scenario(&app).await;

@@ -4,8 +4,9 @@
 //!
 //! `fail_next(n)` makes the next `n` messages fail with a temporary error
 //! (451), as a busy relay does; `reject(address)` refuses a recipient for good
-//! (550). [`TestCa`] makes a CA and a certificate for `127.0.0.1` and
-//! `localhost` signed by it, as an internal relay's would be.
+//! (550), and `reject_quoting(address)` does so with a reply that quotes the
+//! address back, as many relays do. [`TestCa`] makes a CA and a certificate for
+//! `127.0.0.1` and `localhost` signed by it, as an internal relay's would be.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
@@ -56,6 +57,8 @@ struct State {
     logged_in: Vec<String>,
     fail_next: usize,
     rejected: Vec<String>,
+    /// Whether a refusal quotes the recipient's address in its text.
+    quote_rejected: bool,
     /// Messages whose data has arrived, whatever the reply.
     arrived: usize,
     /// How long the reply to a message's data is held back.
@@ -144,6 +147,14 @@ impl SmtpServer {
     pub fn reject(&self, address: &str) {
         self.state.lock().expect("state").rejected.push(address.to_string());
     }
+
+    /// Refuses a recipient for good with `550 5.1.1 <address>: Recipient
+    /// address rejected: User unknown`.
+    pub fn reject_quoting(&self, address: &str) {
+        let mut state = self.state.lock().expect("state");
+        state.rejected.push(address.to_string());
+        state.quote_rejected = true;
+    }
 }
 
 struct Recorder {
@@ -174,13 +185,14 @@ impl Handler for Recorder {
     }
 
     fn rcpt(&mut self, to: &str) -> Response {
-        let rejected = self
-            .state
-            .lock()
-            .expect("state")
-            .rejected
-            .iter()
-            .any(|r| to.contains(r.as_str()));
+        let (rejected, quoting) = {
+            let state = self.state.lock().expect("state");
+            let rejected = state.rejected.iter().any(|r| to.contains(r.as_str()));
+            (rejected, state.quote_rejected)
+        };
+        if rejected && quoting {
+            return Response::custom(550, format!("5.1.1 <{to}>: Recipient address rejected: User unknown"));
+        }
         if rejected {
             return response::NO_MAILBOX;
         }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use entity::{CertificateCategory, Criterion, evidence, person};
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set};
+use sea_orm::{ActiveEnum, ActiveModelTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, Set};
 
 use super::{
     Action, Audited, Change, ImportOptions, ImportReport, begin, difference, finish, keep, read_table, reject_if_any,
@@ -15,7 +15,8 @@ use super::{
 use crate::audit::{Entry, snapshot};
 use crate::error::{FieldError, Result};
 use crate::hours::Hours;
-use crate::import::{Column, Row, parse_date, parse_hours};
+use crate::import::value::{parse_employee_no, quote};
+use crate::import::{Column, Row, parse_date};
 
 const COLUMNS: &[Column] = &[
     Column::required("employee_no", &["員工編號", "人員編號"]),
@@ -46,7 +47,7 @@ struct EvidenceRow {
 type Identity = (i32, Criterion, String, Option<NaiveDate>);
 
 pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
-    let table = read_table(text, COLUMNS)?;
+    let (table, mut errors) = read_table(text, COLUMNS)?;
     let people: HashMap<String, i32> = person::Entity::find()
         .all(db)
         .await?
@@ -60,8 +61,10 @@ pub async fn import_evidence(db: &DatabaseConnection, text: &str, options: Impor
         .map(|e| (identity_of(&e), e))
         .collect();
 
-    let (rows, mut errors) = parse_rows(table.rows());
-    errors.extend(check_rows(&rows, &people));
+    let (rows, row_errors) = parse_rows(table.rows());
+    let named: Vec<Named> = table.rows().map(|row| named(&row)).collect();
+    errors.extend(row_errors);
+    errors.extend(check_rows(&named, &people));
     reject_if_any(errors)?;
 
     let txn = begin(db).await?;
@@ -137,23 +140,19 @@ fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<EvidenceRow>, Vec
 fn parse_row(row: &Row<'_>) -> std::result::Result<EvidenceRow, Vec<FieldError>> {
     let mut errors = Vec::new();
 
-    let employee_no = keep(&mut errors, row.require("employee_no", |s| Ok(s.to_ascii_uppercase())));
+    let employee_no = keep(&mut errors, row.require("employee_no", parse_employee_no));
     let criterion = keep(&mut errors, row.require("criterion", parse_criterion));
-    let detail = keep(&mut errors, row.require("detail", |s| Ok(s.to_string())));
+    let detail = keep(&mut errors, required_detail(row));
     let category = keep(&mut errors, row.parse("category", parse_category)).flatten();
     let obtained_on = keep(&mut errors, row.parse("obtained_on", parse_date)).flatten();
     let expires_on = keep(&mut errors, row.parse("expires_on", parse_date)).flatten();
-    let amount = keep(&mut errors, row.parse("amount", parse_hours)).flatten();
+    let amount = keep(&mut errors, row.parse("amount", parse_amount)).flatten();
 
     if let Some(criterion) = criterion {
-        errors.extend(shape_problems(
-            row,
-            criterion,
-            category,
-            obtained_on,
-            expires_on,
-            amount,
-        ));
+        let shape = shape_problems(row, criterion, category, obtained_on, expires_on, amount);
+        let unread: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+        // A cell that could not be read is reported once, not again as missing.
+        errors.extend(shape.into_iter().filter(|e| !unread.contains(&e.field)));
     }
 
     match (employee_no, criterion, detail, errors.is_empty()) {
@@ -171,6 +170,37 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<EvidenceRow, Vec<FieldError>>
     }
 }
 
+/// The accepted criteria, each as its code, its number in the rules and its
+/// Chinese name, for error messages.
+const CRITERIA: &str = "job_series (1, 資訊處理職系), engineer_licence (2, 技師), \
+technician_certificate (3, 技術士證), certificate (4, 專業證照), ict_degree (5, 資通訊科系), \
+credits (6, 學分) or training_hours (7, 訓練時數)";
+
+/// The accepted certificate categories, with their Chinese names.
+const CATEGORIES: &str = "cybersecurity (資通安全), network_management (網路管理), \
+database_management (資料庫管理), software_engineering (軟體工程) or software_testing (軟體測試)";
+
+/// The detail tells two pieces of evidence of one criterion apart, so it
+/// may not be blank.
+fn required_detail(row: &Row<'_>) -> std::result::Result<String, FieldError> {
+    row.get("detail").map(str::to_string).ok_or_else(|| {
+        row.error(
+            "detail",
+            "is required: what the evidence is, such as the certificate, licence or degree and who issued it",
+        )
+    })
+}
+
+/// Credits or hours, as a number with at most two decimals.
+fn parse_amount(text: &str) -> std::result::Result<Hours, String> {
+    Hours::parse(text).ok_or_else(|| {
+        format!(
+            "{} is not a number; write the credits or hours as a number such as 20 or 1.5",
+            quote(text)
+        )
+    })
+}
+
 /// Certificates need a category; credits and hours need an amount and the date
 /// they were earned, since only the last ten years count.
 fn shape_problems(
@@ -182,34 +212,50 @@ fn shape_problems(
     amount: Option<Hours>,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let counts = matches!(criterion, Criterion::Credits | Criterion::TrainingHours);
+    let code = criterion.to_value();
+    let counted = match criterion {
+        Criterion::Credits => Some("credits earned"),
+        Criterion::TrainingHours => Some("hours trained"),
+        _ => None,
+    };
 
     match (criterion, category) {
-        (Criterion::Certificate, None) => errors.push(row.error(
-            "category",
-            "a certificate needs its category: cybersecurity, network_management, database_management, software_engineering or software_testing",
-        )),
-        (Criterion::Certificate, Some(_)) | (_, None) => {}
-        (_, Some(_)) => errors.push(row.error("category", "only certificates (criterion certificate) have a category")),
-    }
-    match amount {
-        None if counts => errors.push(row.error("amount", "credits and training hours need an amount")),
-        Some(a) if counts && a <= Hours::ZERO => errors.push(row.error("amount", "must be more than 0")),
-        Some(a) if a > MAX_AMOUNT => {
-            errors.push(row.error("amount", format!("must be at most {}", MAX_AMOUNT.as_f64())))
+        (Criterion::Certificate, None) => {
+            errors.push(row.error("category", format!("is required for a certificate; use {CATEGORIES}")))
         }
-        Some(_) if !counts => errors.push(row.error("amount", "only credits and training hours have an amount")),
+        (Criterion::Certificate, Some(_)) | (_, None) => {}
+        (_, Some(_)) => errors.push(row.error(
+            "category",
+            format!("only certificates (criterion certificate) have a category; leave it blank for {code}"),
+        )),
+    }
+    match (amount, counted) {
+        (None, Some(what)) => errors.push(row.error("amount", format!("is required for {code}: the {what}"))),
+        (Some(a), Some(what)) if a <= Hours::ZERO => {
+            errors.push(row.error("amount", format!("must be more than 0: the {what}")))
+        }
+        (Some(a), _) if a > MAX_AMOUNT => errors.push(row.error(
+            "amount",
+            format!("{a} is more than {MAX_AMOUNT}, the most one row may give; check the cell"),
+        )),
+        (Some(_), None) => errors.push(row.error(
+            "amount",
+            format!("only credits and training hours have an amount; leave it blank for {code}"),
+        )),
         _ => {}
     }
-    if counts && obtained_on.is_none() {
-        errors.push(row.error("obtained_on", "is required: only the ten years before a date count"));
+    if let (Some(what), None) = (counted, obtained_on) {
+        errors.push(row.error(
+            "obtained_on",
+            format!("is required for {code}: only {what} in the ten years before a date count toward it"),
+        ));
     }
     if let (Some(obtained), Some(expires)) = (obtained_on, expires_on)
         && expires < obtained
     {
         errors.push(row.error(
             "expires_on",
-            format!("{expires} is before the date obtained {obtained}"),
+            format!("{expires} is before obtained_on {obtained}; evidence cannot expire before it is obtained"),
         ));
     }
     errors
@@ -225,11 +271,7 @@ pub fn parse_criterion(text: &str) -> std::result::Result<Criterion, String> {
         "ict_degree" | "5" | "資通訊科系" | "學歷" => Criterion::IctDegree,
         "credits" | "6" | "學分" => Criterion::Credits,
         "training_hours" | "7" | "訓練時數" | "結訓時數" => Criterion::TrainingHours,
-        _ => {
-            return Err(format!(
-                "\"{text}\" is not a criterion; use job_series, engineer_licence, technician_certificate, certificate, ict_degree, credits or training_hours"
-            ));
-        }
+        _ => return Err(format!("{} is not a criterion; use {CRITERIA}", quote(text))),
     };
     Ok(criterion)
 }
@@ -243,36 +285,64 @@ pub fn parse_category(text: &str) -> std::result::Result<CertificateCategory, St
         "software_testing" | "軟體測試" => CertificateCategory::SoftwareTesting,
         _ => {
             return Err(format!(
-                "\"{text}\" is not a certificate category; use cybersecurity, network_management, database_management, software_engineering or software_testing"
+                "{} is not a certificate category; use {CATEGORIES}",
+                quote(text)
             ));
         }
     };
     Ok(category)
 }
 
+/// What a row says about whose evidence it is and which piece, read even
+/// when its other cells are wrong: an unknown person or a repeated piece is
+/// then reported in the same pass as a bad amount.
+struct Named {
+    line: usize,
+    employee_no: Option<String>,
+    /// Person, criterion, detail and date obtained, when all of them read.
+    piece: Option<(String, Criterion, String, Option<NaiveDate>)>,
+}
+
+fn named(row: &Row<'_>) -> Named {
+    let employee_no = row.parse("employee_no", parse_employee_no).ok().flatten();
+    let criterion = row.parse("criterion", parse_criterion).ok().flatten();
+    let detail = row.get("detail").map(str::to_string);
+    let obtained_on = row.parse("obtained_on", parse_date).ok();
+    let piece = match (&employee_no, criterion, detail, obtained_on) {
+        (Some(no), Some(criterion), Some(detail), Some(obtained_on)) => {
+            Some((no.clone(), criterion, detail, obtained_on))
+        }
+        _ => None,
+    };
+    Named {
+        line: row.line,
+        employee_no,
+        piece,
+    }
+}
+
 /// Every person must exist, and a piece of evidence may appear once per file.
-fn check_rows(rows: &[EvidenceRow], people: &HashMap<String, i32>) -> Vec<FieldError> {
+fn check_rows(rows: &[Named], people: &HashMap<String, i32>) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut seen: HashMap<(&str, Criterion, &str, Option<NaiveDate>), usize> = HashMap::new();
+    let mut seen: HashMap<&(String, Criterion, String, Option<NaiveDate>), usize> = HashMap::new();
     for row in rows {
-        if !people.contains_key(&row.employee_no) {
+        if let Some(no) = row.employee_no.as_deref()
+            && !people.contains_key(no)
+        {
             errors.push(FieldError::at_row(
                 row.line,
                 "employee_no",
-                format!("no person has employee number {}; import people first", row.employee_no),
+                format!("no person has employee number {no}; import people first"),
             ));
         }
-        let key = (
-            row.employee_no.as_str(),
-            row.criterion,
-            row.detail.as_str(),
-            row.obtained_on,
-        );
-        if let Some(first) = seen.insert(key, row.line) {
+        let Some(piece) = &row.piece else { continue };
+        if let Some(first) = seen.insert(piece, row.line) {
             errors.push(FieldError::at_row(
                 row.line,
                 "detail",
-                format!("the same evidence is also on row {first}"),
+                format!(
+                    "the same evidence (employee_no, criterion, detail and obtained_on) is also on row {first}; keep one of the two rows"
+                ),
             ));
         }
     }

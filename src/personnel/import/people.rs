@@ -62,7 +62,7 @@ struct PersonRow {
 }
 
 pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
-    let table = read_table(text, COLUMNS)?;
+    let (table, mut errors) = read_table(text, COLUMNS)?;
     let units: HashMap<String, i32> = unit::Entity::find()
         .all(db)
         .await?
@@ -76,9 +76,15 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
         .map(|p| (p.employee_no.clone(), p))
         .collect();
 
-    let (mut rows, mut errors) = parse_rows(table.rows());
+    let (mut rows, row_errors) = parse_rows(table.rows());
     keep_absent_columns(&table, &mut rows, &existing);
-    errors.extend(check_references(&rows, &units, &existing));
+    let mut named: Vec<Named> = table.rows().map(|row| named(&row)).collect();
+    if !table.has("supervisor_no") {
+        keep_stored_supervisors(&mut named, &existing);
+    }
+    errors.extend(row_errors);
+    errors.extend(duplicates(&named));
+    errors.extend(check_references(&named, &units, &existing));
     reject_if_any(errors)?;
 
     let unit_codes: HashMap<i32, String> = units.iter().map(|(code, id)| (*id, code.clone())).collect();
@@ -185,23 +191,67 @@ impl Change {
     }
 }
 
+/// The rows whose every cell reads, and the errors of the others.
 fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<PersonRow>, Vec<FieldError>) {
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-
     for row in rows {
         match parse_row(&row) {
-            Ok(person) => {
-                if let Some(first) = seen.insert(person.employee_no.clone(), row.line) {
-                    errors.push(row.error("employee_no", format!("{} is also on row {first}", person.employee_no)));
-                }
-                parsed.push(person);
-            }
+            Ok(person) => parsed.push(person),
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
     (parsed, errors)
+}
+
+/// What a row says about who it is and whom it names, read even when its
+/// other cells are wrong: a repeated employee number or an unknown unit or
+/// supervisor is then reported in the same pass as a bad email, rather than
+/// only once the email is fixed.
+struct Named {
+    line: usize,
+    employee_no: Option<String>,
+    unit_code: Option<String>,
+    supervisor_no: Option<String>,
+}
+
+fn named(row: &Row<'_>) -> Named {
+    let employee_no = |key| row.parse(key, parse_employee_no).ok().flatten();
+    Named {
+        line: row.line,
+        employee_no: employee_no("employee_no"),
+        unit_code: row.get("unit_code").map(str::to_string),
+        supervisor_no: employee_no("supervisor_no"),
+    }
+}
+
+/// A file without the supervisor column keeps the stored supervisors.
+fn keep_stored_supervisors(named: &mut [Named], existing: &HashMap<String, person::Model>) {
+    let by_id: HashMap<i32, &str> = existing.values().map(|p| (p.id, p.employee_no.as_str())).collect();
+    for person in named.iter_mut() {
+        if let Some(old) = person.employee_no.as_ref().and_then(|no| existing.get(no)) {
+            person.supervisor_no = old.supervisor_id.and_then(|id| by_id.get(&id)).map(|no| no.to_string());
+        }
+    }
+}
+
+/// An employee number may appear once per file.
+fn duplicates(named: &[Named]) -> Vec<FieldError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for person in named {
+        let Some(no) = person.employee_no.as_deref() else {
+            continue;
+        };
+        if let Some(first) = seen.insert(no, person.line) {
+            errors.push(FieldError::at_row(
+                person.line,
+                "employee_no",
+                format!("{no} is also on row {first}"),
+            ));
+        }
+    }
+    errors
 }
 
 fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
@@ -279,12 +329,12 @@ pub fn parse_role(text: &str) -> std::result::Result<Role, String> {
 /// supervisor chain, with the file's answers replacing stored ones, must never
 /// come back to a person.
 fn check_references(
-    rows: &[PersonRow],
+    rows: &[Named],
     units: &HashMap<String, i32>,
     existing: &HashMap<String, person::Model>,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let in_file: HashSet<&str> = rows.iter().map(|r| r.employee_no.as_str()).collect();
+    let in_file: HashSet<&str> = rows.iter().filter_map(|r| r.employee_no.as_deref()).collect();
     let by_id: HashMap<i32, &str> = existing.values().map(|p| (p.id, p.employee_no.as_str())).collect();
 
     let mut supervisor_of: HashMap<&str, Option<&str>> = existing
@@ -297,21 +347,25 @@ fn check_references(
         })
         .collect();
     for row in rows {
-        supervisor_of.insert(row.employee_no.as_str(), row.supervisor_no.as_deref());
+        if let Some(no) = row.employee_no.as_deref() {
+            supervisor_of.insert(no, row.supervisor_no.as_deref());
+        }
     }
 
     for row in rows {
-        if !units.contains_key(&row.unit_code) {
+        if let Some(code) = row.unit_code.as_deref()
+            && !units.contains_key(code)
+        {
             errors.push(FieldError::at_row(
                 row.line,
                 "unit_code",
-                format!("unit {} does not exist; import it first", row.unit_code),
+                format!("unit {code} does not exist; import it first"),
             ));
         }
-        let Some(supervisor) = row.supervisor_no.as_deref() else {
+        let (Some(no), Some(supervisor)) = (row.employee_no.as_deref(), row.supervisor_no.as_deref()) else {
             continue;
         };
-        if supervisor == row.employee_no {
+        if supervisor == no {
             continue;
         }
         if !in_file.contains(supervisor) && !existing.contains_key(supervisor) {
@@ -320,11 +374,11 @@ fn check_references(
                 "supervisor_no",
                 format!("no person has employee number {supervisor}"),
             ));
-        } else if leads_back(&row.employee_no, &supervisor_of) {
+        } else if leads_back(no, &supervisor_of) {
             errors.push(FieldError::at_row(
                 row.line,
                 "supervisor_no",
-                format!("{supervisor} makes a cycle of supervisors back to {}", row.employee_no),
+                format!("{supervisor} makes a cycle of supervisors back to {no}"),
             ));
         }
     }

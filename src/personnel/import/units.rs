@@ -12,6 +12,7 @@ use super::{
 };
 use crate::audit::snapshot;
 use crate::error::{FieldError, Result};
+use crate::import::value::quote;
 use crate::import::{Column, Row, parse_date};
 
 const COLUMNS: &[Column] = &[
@@ -35,7 +36,7 @@ struct UnitRow {
 }
 
 pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
-    let table = read_table(text, COLUMNS)?;
+    let (table, mut errors) = read_table(text, COLUMNS)?;
     let existing: HashMap<String, unit::Model> = unit::Entity::find()
         .all(db)
         .await?
@@ -43,11 +44,23 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
         .map(|u| (u.code.clone(), u))
         .collect();
 
-    let (mut rows, mut errors) = parse_rows(table.rows());
+    let with_level = units_with_a_level(db).await?;
+
+    let (mut rows, row_errors) = parse_rows(table.rows());
+    let mut named: Vec<Named> = table.rows().map(|row| named(&row)).collect();
     if !table.has("parent_code") {
-        keep_stored_parents(&mut rows, &existing);
+        keep_stored_parents(rows.iter_mut().map(|r| (r.code.as_str(), &mut r.parent)), &existing);
+        keep_stored_parents(
+            named
+                .iter_mut()
+                .filter_map(|n| Some((n.code.as_deref()?, &mut n.parent))),
+            &existing,
+        );
     }
-    errors.extend(check_references(&rows, &existing));
+    errors.extend(row_errors);
+    errors.extend(duplicates(&named));
+    errors.extend(check_references(&named, &existing));
+    errors.extend(check_agency_levels(&named, &existing, &with_level));
     reject_if_any(errors)?;
 
     let txn = begin(db).await?;
@@ -117,46 +130,91 @@ async fn audited(
     })
 }
 
-/// A file without the parent column keeps the stored tree for the units it lists.
-fn keep_stored_parents(rows: &mut [UnitRow], existing: &HashMap<String, unit::Model>) {
+/// What a row says about which unit it is and which one is its parent, read
+/// even when its other cells are wrong: a repeated code or an unknown
+/// parent is then reported in the same pass as a blank name, rather than
+/// only once the name is fixed.
+struct Named {
+    line: usize,
+    code: Option<String>,
+    parent: Option<String>,
+    /// False when the parent cell is there but unreadable: the row's parent
+    /// is then unknown, not absent.
+    parent_read: bool,
+    /// Whether the row gives a security level or its date, right or wrong.
+    level_given: bool,
+}
+
+fn named(row: &Row<'_>) -> Named {
+    let parent = row.parse("parent_code", parse_unit_code);
+    Named {
+        line: row.line,
+        code: row.parse("unit_code", parse_unit_code).ok().flatten(),
+        parent_read: parent.is_ok(),
+        parent: parent.ok().flatten(),
+        level_given: row.get("security_level").is_some() || row.get("level_since").is_some(),
+    }
+}
+
+/// A file without the parent column keeps the stored tree for the units it
+/// lists; given each unit's code and its parent to set.
+fn keep_stored_parents<'a>(
+    units: impl Iterator<Item = (&'a str, &'a mut Option<String>)>,
+    existing: &HashMap<String, unit::Model>,
+) {
     let by_id: HashMap<i32, &str> = existing.values().map(|u| (u.id, u.code.as_str())).collect();
-    for row in rows.iter_mut() {
-        if let Some(old) = existing.get(&row.code) {
-            row.parent = old.parent_id.and_then(|id| by_id.get(&id)).map(|code| code.to_string());
+    for (code, parent) in units {
+        if let Some(old) = existing.get(code) {
+            *parent = old.parent_id.and_then(|id| by_id.get(&id)).map(|code| code.to_string());
         }
     }
 }
 
+/// The rows whose every cell reads, and the errors of the others.
 fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<UnitRow>, Vec<FieldError>) {
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-
     for row in rows {
         match parse_row(&row) {
-            Ok(unit) => {
-                if let Some(first) = seen.insert(unit.code.clone(), row.line) {
-                    errors.push(row.error("unit_code", format!("{} is also on row {first}", unit.code)));
-                }
-                parsed.push(unit);
-            }
+            Ok(unit) => parsed.push(unit),
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
     (parsed, errors)
 }
 
+/// A unit code may appear once per file.
+fn duplicates(named: &[Named]) -> Vec<FieldError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for unit in named {
+        let Some(code) = unit.code.as_deref() else { continue };
+        if let Some(first) = seen.insert(code, unit.line) {
+            errors.push(FieldError::at_row(
+                unit.line,
+                "unit_code",
+                format!("{code} is also on row {first}"),
+            ));
+        }
+    }
+    errors
+}
+
 fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
     let mut errors = Vec::new();
     let code = row
-        .require("unit_code", |s| Ok(s.to_string()))
+        .require("unit_code", parse_unit_code)
         .map_err(|e| errors.push(e))
         .ok();
     let name = row
         .require("name", |s| Ok(s.to_string()))
         .map_err(|e| errors.push(e))
         .ok();
-    let parent = row.get("parent_code").map(str::to_string);
+    let parent = row
+        .parse("parent_code", parse_unit_code)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
     let level = row
         .parse("security_level", parse_security_level)
         .map_err(|e| errors.push(e))
@@ -202,6 +260,19 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
     }
 }
 
+/// A unit code as people type it into other files and GraphQL: one word.
+/// Cells are cleaned first, so a line break inside a quoted cell reads as a
+/// space here; either would make a code nobody can type back.
+pub fn parse_unit_code(text: &str) -> std::result::Result<String, String> {
+    if text.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "{} has a space or line break; write unit codes without them, such as DDB-PLN",
+            quote(text)
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// A-E, as written on the authority's notice: `A`, `a`, `A級`.
 pub fn parse_security_level(text: &str) -> std::result::Result<SecurityLevel, String> {
     let letter = text
@@ -222,22 +293,23 @@ pub fn parse_security_level(text: &str) -> std::result::Result<SecurityLevel, St
 
 /// Parents must exist in the file or the database, and following parents must
 /// never lead back to a unit (the file's parents replace stored ones).
-fn check_references(rows: &[UnitRow], existing: &HashMap<String, unit::Model>) -> Vec<FieldError> {
+fn check_references(rows: &[Named], existing: &HashMap<String, unit::Model>) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let in_file: HashSet<&str> = rows.iter().map(|r| r.code.as_str()).collect();
+    let coded = || rows.iter().filter_map(|r| Some((r, r.code.as_deref()?)));
+    let in_file: HashSet<&str> = coded().map(|(_, code)| code).collect();
     let by_id: HashMap<i32, &str> = existing.values().map(|u| (u.id, u.code.as_str())).collect();
 
     let mut parent_of: HashMap<&str, Option<&str>> = existing
         .values()
         .map(|u| (u.code.as_str(), u.parent_id.and_then(|p| by_id.get(&p).copied())))
         .collect();
-    for row in rows {
-        parent_of.insert(row.code.as_str(), row.parent.as_deref());
+    for (row, code) in coded() {
+        parent_of.insert(code, row.parent.as_deref());
     }
 
-    for row in rows {
+    for (row, code) in coded() {
         let Some(parent) = row.parent.as_deref() else { continue };
-        if parent == row.code {
+        if parent == code {
             errors.push(FieldError::at_row(
                 row.line,
                 "parent_code",
@@ -249,15 +321,44 @@ fn check_references(rows: &[UnitRow], existing: &HashMap<String, unit::Model>) -
                 "parent_code",
                 format!("unit {parent} does not exist"),
             ));
-        } else if leads_back(row.code.as_str(), &parent_of) {
+        } else if leads_back(code, &parent_of) {
             errors.push(FieldError::at_row(
                 row.line,
                 "parent_code",
-                format!("{parent} makes a cycle of parents back to {}", row.code),
+                format!("{parent} makes a cycle of parents back to {code}"),
             ));
         }
     }
     errors
+}
+
+/// The units that have a security level stored, from any date.
+async fn units_with_a_level(db: &DatabaseConnection) -> Result<HashSet<i32>> {
+    let levels = agency_level::Entity::find().all(db).await?;
+    Ok(levels.into_iter().map(|level| level.unit_id).collect())
+}
+
+/// An agency (a unit without a parent) needs a security level: the row
+/// gives one, or the unit has one stored already. Without it, the rules that
+/// depend on the level (professional security training at levels A to C)
+/// would silently not apply to its people.
+fn check_agency_levels(
+    rows: &[Named],
+    existing: &HashMap<String, unit::Model>,
+    with_level: &HashSet<i32>,
+) -> Vec<FieldError> {
+    rows.iter()
+        .filter(|row| row.parent_read && row.parent.is_none() && !row.level_given)
+        .filter_map(|row| Some((row, row.code.as_deref()?)))
+        .filter(|(_, code)| !existing.get(*code).is_some_and(|u| with_level.contains(&u.id)))
+        .map(|(row, code)| {
+            FieldError::at_row(
+                row.line,
+                "security_level",
+                format!("is required for {code}, an agency (no parent_code): A, B, C, D or E, with level_since"),
+            )
+        })
+        .collect()
 }
 
 fn leads_back(start: &str, parent_of: &HashMap<&str, Option<&str>>) -> bool {
