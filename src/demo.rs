@@ -19,7 +19,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Set,
 };
 
 use crate::error::{Error, Result};
@@ -180,7 +180,7 @@ pub async fn generate(db: &DatabaseConnection, options: DemoOptions) -> Result<D
     let plan = plan(&mut rng, options.people, unit_base, person_base);
     let now = created_at();
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut report = DemoReport {
         agencies: plan.agencies,
         units: plan.units.len(),

@@ -1,6 +1,6 @@
 //! Loading the learning map's catalog and rules into a database, once.
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 use crate::audit::{self, Actor, Entry};
 use crate::catalog;
@@ -17,7 +17,7 @@ pub struct SeedReport {
 
 /// Adds the seed catalog and rule sets that are missing, all in one transaction.
 pub async fn run(db: &DatabaseConnection) -> Result<SeedReport> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
 
     let catalog = catalog::seed::seed(&txn).await?;
     let rule_sets = rules::seed::seed(&txn).await?;

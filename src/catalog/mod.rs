@@ -223,7 +223,7 @@ pub async fn create_course(
     actor: &Actor,
 ) -> Result<course::Model> {
     let valid = draft.validate()?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     ensure_unique(&txn, &valid, None).await?;
 
     let now = Utc::now();
@@ -270,7 +270,7 @@ pub async fn update_course(
     patch: CoursePatch,
     actor: &Actor,
 ) -> Result<course::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = get_course(&txn, id).await?;
 
     let draft = CourseDraft {
@@ -312,7 +312,7 @@ pub async fn archive_course(
     id: i32,
     actor: &Actor,
 ) -> Result<course::Model> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let current = get_course(&txn, id).await?;
     if current.archived_at.is_some() {
         return Ok(current);

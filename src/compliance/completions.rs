@@ -44,7 +44,7 @@ use chrono::{NaiveDate, Utc};
 use entity::{Facet, Level, Platform, SecurityCategory, completion, course, person};
 use sea_orm::{
     ActiveEnum, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, Set, SqlErr, TransactionTrait,
+    QueryFilter, QueryOrder, Set, SqlErr,
 };
 
 pub use super::mapping::Mapping;
@@ -103,7 +103,7 @@ pub async fn import_completions(
     reject_if_any(errors)?;
 
     let stored = stored_completions(db, &rows).await?;
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let mut seen: HashMap<Identity, usize> = HashMap::new();
     let mut changes = Vec::new();
     let mut entries = Vec::new();

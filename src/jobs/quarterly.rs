@@ -15,7 +15,7 @@ use entity::{Facet, SecurityCategory, job_run, person, quarterly_shortfall, unit
 use minijinja::context;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::{lease, quarter};
@@ -215,7 +215,7 @@ async fn compute_and_queue(
     run_id: i32,
     actor: &Actor,
 ) -> Result<(Counts, Vec<Planned>)> {
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let suffix = format!(":{}:Q{}", request.year, request.quarter);
     let mut progress = Progress::new(outbox::keys_ending_with(&txn, &suffix).await?);
     if !request.dry_run {

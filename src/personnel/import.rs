@@ -15,7 +15,7 @@ pub mod people;
 mod units;
 
 use chrono::NaiveDate;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 use crate::audit::{self, Actor, Entry};
 use crate::error::{Error, FieldError, Result};
@@ -188,7 +188,7 @@ pub(crate) fn changed_entries(
 }
 
 async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
-    Ok(db.begin().await?)
+    Ok(crate::db::begin_write(db).await?)
 }
 
 /// A row keeps the value it sets when all its fields match what is stored.

@@ -395,7 +395,7 @@ pub async fn set_background_override(
     if value.is_some() && reason.is_none() {
         return Err(Error::bad_input("reason", "say why the background is set by hand"));
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let person = get_person(&txn, employee_no).await?;
     let before = audit::snapshot::person(&txn, &person).await?;
 

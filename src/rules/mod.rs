@@ -51,7 +51,7 @@ pub(crate) fn security_level_code(level: SecurityLevel) -> &'static str {
 }
 
 use entity::{requirement, rule_set};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::audit;
 use crate::error::{Error, FieldError, Result};
@@ -219,7 +219,7 @@ pub async fn replace(
         return Err(Error::BadInput(errors));
     }
 
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let before = audit::snapshot::rule_set(&txn, year).await?;
     rule_set::Entity::delete_by_id(year).exec(&txn).await?;
     requirement::Entity::delete_many()
