@@ -139,9 +139,10 @@ enum Command {
     /// Generate made-up agencies, units, people, roles, evidence and
     /// completions (2024–2026) into the database; deterministic for a seed.
     GenDemo {
-        /// How many people.
-        #[arg(long, default_value_t = 200)]
-        people: usize,
+        /// How many people (at most 1,000,000, about 90 million completion rows).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        people: u32,
+        /// The seed of the made-up data: the same seed on an empty database gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
@@ -246,10 +247,23 @@ enum ImportKind {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let mut cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
     init_tracing();
 
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // The message and its causes on one line, never a backtrace (even
+            // with RUST_BACKTRACE set): these are errors for the user to act
+            // on, such as a rejected file or a bad setting.
+            eprintln!("Error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(mut cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.take().unwrap_or(Command::Serve);
     match command {
         Command::Serve => serve(&cli).await,
@@ -294,9 +308,15 @@ async fn main() -> anyhow::Result<()> {
         Command::GenDemo { people, seed } => {
             let db = open_seeded(&cli.database_url).await?;
             let started = std::time::Instant::now();
-            let report = learnmap::demo::generate(&db, learnmap::demo::DemoOptions { people, seed })
-                .await
-                .context("gen-demo failed")?;
+            let report = learnmap::demo::generate(
+                &db,
+                learnmap::demo::DemoOptions {
+                    people: people as usize,
+                    seed,
+                },
+            )
+            .await
+            .context("gen-demo failed")?;
             println!(
                 "generated {}, {}, {}, {}, {}, {} in {:.1} s",
                 text::count(report.agencies, "agency", "agencies"),

@@ -56,13 +56,20 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
-    /// Reads a query string, listing every missing, repeated or unreadable
-    /// parameter at once as `BAD_USER_INPUT` field errors, as GraphQL does
-    /// for arguments. Other parameters are ignored, as links often carry
-    /// some.
+    /// Reads a query string, listing every missing, repeated, unreadable or
+    /// unknown parameter at once as `BAD_USER_INPUT` field errors, as GraphQL
+    /// does for arguments. An unknown one is refused rather than ignored: a
+    /// misspelt `as_of` would otherwise give a report as of today.
     pub fn parse(query: &str) -> Result<Self> {
         let params: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
         let mut errors = Vec::new();
+
+        for (key, _) in params.iter().filter(|(k, _)| !PARAMETERS.contains(&k.as_str())) {
+            errors.push(FieldError::new(
+                key.clone(),
+                "is not a parameter of the report; use year, format and asOf",
+            ));
+        }
 
         let year = match single(&params, "year") {
             Ok(Some(text)) => keep(parse_year(text), "year", &mut errors),
@@ -84,6 +91,9 @@ impl ReportQuery {
         }
     }
 }
+
+/// The parameters [`ReportQuery::parse`] reads.
+const PARAMETERS: [&str; 3] = ["year", "format", "asOf"];
 
 /// The one value of a parameter, if given. A parameter given twice is
 /// refused, since either value could be the one meant.

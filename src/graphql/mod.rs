@@ -10,6 +10,7 @@ pub mod error;
 mod jobs;
 mod loaders;
 pub mod metrics;
+mod nul;
 mod pagination;
 pub mod parsed;
 mod personnel;
@@ -69,6 +70,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .data(metrics.clone())
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
+        .extension(nul::RefuseNul)
         .data(parsed.clone())
         .extension(parsed)
         .limit_depth(MAX_DEPTH)

@@ -432,3 +432,39 @@ fn help_describes_each_command_on_its_own_line() {
     assert!(report.contains("compliance report"), "{stdout}");
     assert!(!report.contains("Import"), "{stdout}");
 }
+
+#[test]
+fn a_failed_command_prints_its_error_without_a_backtrace() {
+    let db = Db::new();
+    let missing = db.dir.path().join("missing.csv");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_learnmap"))
+        .args(["--database-url", &db.url(), "import", "units"])
+        .arg(&missing)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("run learnmap");
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("Error: ")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("missing.csv"), "names the file: {stderr}");
+    assert!(!stderr.contains("backtrace"), "{stderr}");
+}
+
+#[test]
+fn gen_demo_refuses_a_size_out_of_range_before_touching_the_database() {
+    let db = Db::new();
+
+    for size in ["0", "1000001", "many"] {
+        let output = db.run(&["gen-demo", "--people", size]);
+        assert_eq!(output.status.code(), Some(2), "--people {size}");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains("--people"), "{stderr}");
+    }
+
+    assert!(!db.dir.path().join("x.db").exists(), "no database was made");
+}

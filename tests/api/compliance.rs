@@ -341,6 +341,7 @@ db_test! {
             ("/reports/units/AG1?year=2026&asOf=tomorrow", "asOf", "\"tomorrow\" is not a date of the form 2026-03-31"),
             ("/reports/units/AG1?year=2026&asOf=2025-12-31", "asOf", "2025-12-31 is not in 2026"),
             ("/reports/units/AG1?year=2026&format=pdf", "format", "\"pdf\" is not a report format; use csv or xlsx"),
+            ("/reports/units/AG1?year=2026&as_of=2026-06-30", "as_of", "is not a parameter of the report; use year, format and asOf"),
         ];
         for (uri, field, reason) in cases {
             assert_eq!(refused_as(&app, uri, admin).await, (StatusCode::BAD_REQUEST, bad_parameter(field, reason)), "{uri}");

@@ -34,3 +34,26 @@ db_test! {
         assert_eq!(code(&missing), "NOT_FOUND", "{missing}");
     }
 }
+
+db_test! {
+    async fn text_with_a_nul_character_is_bad_user_input_on_both_databases(app) {
+        let search = "query($s: String!) { courses(filter: { search: $s }, first: 5) { totalCount } }";
+        let in_variable = app.error(search, json!({ "s": "a\u{0}b" })).await;
+        assert_eq!(code(&in_variable), "BAD_USER_INPUT", "{in_variable}");
+        assert_eq!(in_variable["message"], json!("text may not contain the NUL character (U+0000)"));
+
+        let escaped = app.error(r#"{ compliance(employeeNo: "E1\u0000", year: 2026) { status } }"#, json!({})).await;
+        assert_eq!(code(&escaped), "BAD_USER_INPUT", "{escaped}");
+
+        let people = "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on,technical_background,language\n\
+                      E1,Nul\u{0}Name,e1@example.gov.tw,AG1,it_staff,,2020-01-01,,,\n";
+        let import = "mutation($p: String!) { importPeople(csv: $p) { created } }";
+        let refused = app.error(import, json!({ "p": people })).await;
+        assert_eq!(code(&refused), "BAD_USER_INPUT", "{refused}");
+        let count = app.data("{ people(first: 1) { totalCount } }", json!({})).await;
+        assert_eq!(count["people"]["totalCount"], json!(0), "nothing written");
+
+        let clean = app.data(search, json!({ "s": "python" })).await;
+        assert!(clean["courses"]["totalCount"].as_i64().is_some_and(|n| n > 0), "{clean}");
+    }
+}
