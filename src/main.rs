@@ -166,8 +166,9 @@ enum Command {
         unit: String,
         #[arg(long)]
         year: i32,
-        /// The as-of date (default: today, or Dec 31 of a past year).
-        #[arg(long)]
+        /// The as-of date, in any form the imports read (2026-03-31,
+        /// 115/03/31, ...); default: today, or Dec 31 of a past year.
+        #[arg(long, value_parser = learnmap::import::parse_date)]
         as_of: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value = "csv")]
         format: ReportKind,
@@ -244,6 +245,28 @@ enum ImportKind {
     People,
     Evidence,
     Completions,
+}
+
+/// Bad input about a year or as-of date, worded with the command line's
+/// flags (`--as-of`) rather than GraphQL's argument names (`asOf`).
+fn flag_errors(error: learnmap::Error) -> anyhow::Error {
+    match error {
+        learnmap::Error::BadInput(fields) => {
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| {
+                    let flag = match f.field.as_str() {
+                        "asOf" => "--as-of",
+                        "year" => "--year",
+                        other => other,
+                    };
+                    format!("{flag}: {}", f.reason)
+                })
+                .collect();
+            anyhow::anyhow!(lines.join("; "))
+        }
+        other => other.into(),
+    }
 }
 
 #[tokio::main]
@@ -345,7 +368,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
                 ReportKind::Csv => learnmap::report::ReportFormat::Csv,
                 ReportKind::Xlsx => learnmap::report::ReportFormat::Xlsx,
             };
-            let as_of = learnmap::compliance::service::as_of_for(year, as_of, clock::today())?;
+            let as_of = learnmap::compliance::service::as_of_for(year, as_of, clock::today()).map_err(flag_errors)?;
             let bytes = learnmap::report::unit_report(&db, &unit, year, as_of, format).await?;
             match output {
                 Some(path) => std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display())),

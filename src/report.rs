@@ -86,7 +86,7 @@ impl ReportQuery {
         };
 
         match (year, format, as_of) {
-            (Some(year), Some(format), Some(as_of)) => Ok(ReportQuery { year, format, as_of }),
+            (Some(year), Some(format), Some(as_of)) if errors.is_empty() => Ok(ReportQuery { year, format, as_of }),
             _ => Err(Error::BadInput(errors)),
         }
     }
@@ -138,7 +138,7 @@ pub const HEADERS: [&str; 16] = [
 
 /// Builds a unit's report in the given format.
 pub async fn unit_report(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &(impl sea_orm::ConnectionTrait + sea_orm::StreamTrait),
     unit_code: &str,
     year: i32,
     as_of: chrono::NaiveDate,

@@ -120,6 +120,8 @@ pub fn app(schema: AppSchema, db: DatabaseConnection, verifier: Verifier, args: 
     }
     router
         .route_layer(middleware::from_fn_with_state(metrics, count_request))
+        .fallback(no_such_route)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
 }
 
@@ -208,7 +210,10 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
         Ok(caller) => caller,
         Err(error) => return refused(&error),
     };
-    let named = operation_name(request.uri().query().unwrap_or_default());
+    let named = match operation_name(request.uri().query().unwrap_or_default()) {
+        Ok(named) => named,
+        Err(reason) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", reason),
+    };
     let mut request = match GraphQLRequest::<Unreadable>::from_request(request, &()).await {
         Ok(request) => request.into_inner(),
         Err(unreadable) => return unreadable.into_response(),
@@ -235,11 +240,17 @@ async fn get_graphql(State(state): State<AppState>, request: Request) -> Respons
 /// keeps doing when `operationName` is absent; without this, a GET of a
 /// document with several operations could not choose one, and the mutation
 /// check below would not know which one runs.
-fn operation_name(query: &str) -> Option<String> {
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == "operationName")
-        .map(|(_, name)| name.into_owned())
-        .filter(|name| !name.is_empty())
+/// Given twice it is refused, as the report refuses a repeated parameter:
+/// either name could be the one meant.
+fn operation_name(query: &str) -> Result<Option<String>, &'static str> {
+    let mut names = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(key, _)| key == "operationName")
+        .map(|(_, name)| name.into_owned());
+    let first = names.next();
+    if names.next().is_some() {
+        return Err("operationName is given more than once; give it once");
+    }
+    Ok(first.filter(|name| !name.is_empty()))
 }
 
 /// Whether the request would run a mutation: links, prefetchers and caches
@@ -395,15 +406,63 @@ async fn unless_admin(verifier: &Verifier, headers: &HeaderMap) -> Option<Respon
 /// The report as an attachment named after the unit and year.
 fn download(code: &str, query: ReportQuery, bytes: Vec<u8>) -> Response {
     let filename = format!("learnmap-{code}-{}.{}", query.year, query.format.extension());
-    let disposition = format!("attachment; filename=\"{}\"", filename.replace('"', ""));
     (
         [
             (header::CONTENT_TYPE, query.format.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_DISPOSITION, attachment(&filename)),
         ],
         bytes,
     )
         .into_response()
+}
+
+/// `Content-Disposition` for a file name that may hold any Unicode (unit
+/// codes such as `工務局` do): `filename*` carries it percent-encoded as UTF-8
+/// (RFC 6266, RFC 8187), which browsers use, and `filename` an ASCII
+/// stand-in for the rest, with `_` for each character it cannot hold.
+fn attachment(filename: &str) -> String {
+    /// What RFC 8187's `attr-char` leaves unencoded: letters, digits and `!#$&+-.^_`|~`.
+    const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'!')
+        .remove(b'#')
+        .remove(b'$')
+        .remove(b'&')
+        .remove(b'+')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'^')
+        .remove(b'_')
+        .remove(b'`')
+        .remove(b'|')
+        .remove(b'~');
+
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(filename, ENCODED);
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// Any other path: the GraphQL error shape, as every route of ours answers.
+async fn no_such_route(uri: axum::http::Uri) -> Response {
+    let message = format!(
+        "{} is not a route of learnmap; use {GRAPHQL_PATH}, /reports/units/{{code}}, /healthz, /readyz or /metrics",
+        uri.path()
+    );
+    graphql_error(StatusCode::NOT_FOUND, "NOT_FOUND", &message)
+}
+
+/// A route asked with a method it does not take (such as POST to a report).
+async fn wrong_method(method: axum::http::Method) -> Response {
+    let message = format!("{method} is not accepted here; see the Allow header");
+    graphql_error(StatusCode::METHOD_NOT_ALLOWED, "BAD_USER_INPUT", &message)
 }
 
 /// A service error as GraphQL would answer it (the same mapping, message,
@@ -456,5 +515,26 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment;
+
+    #[test]
+    fn an_attachment_names_any_unit_in_utf8_with_an_ascii_stand_in() {
+        assert_eq!(
+            attachment("learnmap-DDB-2026.csv"),
+            "attachment; filename=\"learnmap-DDB-2026.csv\"; filename*=UTF-8''learnmap-DDB-2026.csv"
+        );
+        assert_eq!(
+            attachment("learnmap-工務局-2026.xlsx"),
+            "attachment; filename=\"learnmap-___-2026.xlsx\"; filename*=UTF-8''learnmap-%E5%B7%A5%E5%8B%99%E5%B1%80-2026.xlsx"
+        );
+        assert_eq!(
+            attachment("a\"b;c.csv"),
+            "attachment; filename=\"a_b;c.csv\"; filename*=UTF-8''a%22b%3Bc.csv"
+        );
     }
 }

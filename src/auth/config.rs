@@ -108,7 +108,9 @@ impl AuthArgs {
                  from one of them, so unset the other"
             ),
             (Some(path), None) => {
-                verifier = verifier.with_jwks_file(path).context("cannot use the JWKS")?;
+                verifier = verifier
+                    .with_jwks_file(path)
+                    .with_context(|| format!("cannot use LEARNMAP_JWKS_FILE ({})", path.display()))?;
             }
             (None, Some(url)) => {
                 verifier = verifier.with_jwks_url(JwksUrl::new(url, self.jwks_ca_file.as_deref())?);

@@ -593,7 +593,7 @@ impl ComplianceQuery {
         require_admin(ctx)?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
         let reference = super::loaders::reference(ctx).await?;
-        let unit = service::for_unit_with(super::db(ctx), reference, &unit_code, year, as_of)
+        let unit = service::for_unit_pooled(super::db(ctx), reference, &unit_code, year, as_of)
             .await
             .gql()?;
         Ok(UnitComplianceReport(unit))

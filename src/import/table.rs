@@ -5,9 +5,13 @@
 //! Chinese, in any case and width. Cells are [`clean`]ed once here so that
 //! every import sees the same text.
 //!
-//! Errors name the column key and the real line of the file, counting the
-//! header as line 1 and every line of a quoted cell that spans lines, so that
-//! a user can find the cell in a text editor or in Excel's row numbers.
+//! Errors name the column key and the line of the file where the row starts,
+//! counting the header as line 1 and every line of a quoted cell that spans
+//! lines. That is Excel's row number as long as no cell above spans lines
+//! (almost always: a line break in a cell is rare in these files) and a text
+//! editor's line number always, and it is the one a line-based tool reports
+//! too; numbering records instead would leave the editor no way to find a
+//! row below a multi-line cell.
 
 use std::collections::HashMap;
 

@@ -104,7 +104,7 @@ impl Sender {
                 config.smtp_ca_file.as_deref(),
                 config.parallel.max(1),
             )?),
-            None => Transport::Files(config.outbox_dir.clone()),
+            None => Transport::Files(outbox_dir(&config)?),
         };
         Ok(Sender {
             transport,
@@ -267,6 +267,22 @@ fn smtp_failure(error: lettre::transport::smtp::Error) -> Failure {
         reason: smtp::reason(&error),
         message,
     }
+}
+
+/// The folder `.eml` files go to when no relay is set. A CA file then has
+/// nothing to verify, so it is refused rather than silently ignored: it
+/// means the relay was meant to be set too.
+fn outbox_dir(config: &MailConfig) -> Result<PathBuf> {
+    if let Some(path) = &config.smtp_ca_file {
+        return Err(Error::bad_input(
+            "LEARNMAP_SMTP_CA_FILE",
+            format!(
+                "{} is set without SMTP_URL, so mail goes to .eml files and no relay uses it; set SMTP_URL or unset LEARNMAP_SMTP_CA_FILE",
+                path.display()
+            ),
+        ));
+    }
+    Ok(config.outbox_dir.clone())
 }
 
 /// The transport `SMTP_URL` and `LEARNMAP_SMTP_CA_FILE` describe, checked

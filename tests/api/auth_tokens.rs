@@ -516,6 +516,30 @@ db_test! {
         assert_eq!(answer.status, StatusCode::OK, "{:.300}", answer.text);
         assert!(answer.headers[header::CONTENT_TYPE].to_str().is_ok_and(|t| t.starts_with("text/csv")));
         assert!(answer.text.contains("E10010"), "{:.300}", answer.text);
+        assert_eq!(
+            answer.headers[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"learnmap-DDB-2026.csv\"; filename*=UTF-8''learnmap-DDB-2026.csv"
+        );
+    }
+}
+
+db_test! {
+    async fn unknown_routes_and_methods_answer_in_the_graphql_shape(app) {
+        let answer = send(routes(&app), Request::get("/report/units/DDB").body(Body::empty()).expect("request")).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert_eq!(answer.json(), json!({ "errors": [{
+            "message": "/report/units/DDB is not a route of learnmap; use /graphql, /reports/units/{code}, /healthz, /readyz or /metrics",
+            "extensions": { "code": "NOT_FOUND" }
+        }] }));
+
+        let post = Request::post("/reports/units/DDB?year=2026").body(Body::empty()).expect("request");
+        let answer = send(routes(&app), post).await;
+        assert_eq!(answer.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(answer.json(), json!({ "errors": [{
+            "message": "POST is not accepted here; see the Allow header",
+            "extensions": { "code": "BAD_USER_INPUT" }
+        }] }));
+        assert_eq!(answer.headers[header::ALLOW], "GET,HEAD");
     }
 }
 

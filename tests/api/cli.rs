@@ -468,3 +468,41 @@ fn gen_demo_refuses_a_size_out_of_range_before_touching_the_database() {
 
     assert!(!db.dir.path().join("x.db").exists(), "no database was made");
 }
+
+#[test]
+fn report_reads_roc_dates_and_names_its_flags_in_errors() {
+    let db = Db::new();
+    db.import("units", &example("units.csv"), false);
+    db.import("people", &example("people.csv"), false);
+    let report = |as_of: &str| db.run(&["report", "--unit", "DDB", "--year", "2026", "--as-of", as_of]);
+
+    let gregorian = report("2026-03-31");
+    assert!(gregorian.status.success(), "{}", text(&gregorian.stderr));
+    assert!(
+        text(&gregorian.stdout).contains("E10010"),
+        "{}",
+        text(&gregorian.stdout)
+    );
+    let roc = report("115/03/31");
+    assert!(roc.status.success(), "{}", text(&roc.stderr));
+    assert_eq!(
+        text(&roc.stdout),
+        text(&gregorian.stdout),
+        "the same day, written in the ROC calendar"
+    );
+
+    let outside = report("2025-12-31");
+    assert_eq!(outside.status.code(), Some(1));
+    assert_eq!(
+        text(&outside.stderr).trim_end(),
+        "Error: --as-of: 2025-12-31 is not in 2026"
+    );
+
+    let unreadable = report("115/02/30");
+    assert_eq!(unreadable.status.code(), Some(2), "refused by the argument parser");
+    assert!(
+        text(&unreadable.stderr).contains("--as-of"),
+        "{}",
+        text(&unreadable.stderr)
+    );
+}

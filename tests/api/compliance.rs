@@ -401,3 +401,28 @@ db_test! {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+db_test! {
+    async fn a_unit_read_in_parts_is_the_unit_read_whole(app) {
+        use learnmap::compliance::service;
+        use learnmap::reference::{self, Reference};
+        use std::sync::Arc;
+
+        learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 200, seed: 3 }).await.expect("gen-demo");
+        let generation = reference::current_generation(&app.db).await.expect("generation");
+        let reference = Arc::new(Reference::load(&app.db, generation).await.expect("reference"));
+        let as_of = day(2026, 3, 31);
+
+        for code in ["DEMO-A01", "DEMO-A03"] {
+            let whole = service::for_unit_with(&app.db, reference.clone(), code, 2026, as_of).await.expect("whole");
+            let parts = service::for_unit_pooled(&app.db, reference.clone(), code, 2026, as_of).await.expect("parts");
+            let summary = |unit: &service::UnitCompliance| -> Vec<(String, usize, learnmap::compliance::engine::Evaluation)> {
+                unit.people.iter().map(|p| (p.person.employee_no.clone(), p.completions.len(), p.evaluation.clone())).collect()
+            };
+            let (whole, parts) = (summary(&whole), summary(&parts));
+            assert!(whole.len() > 20, "{code}: {} people", whole.len());
+            assert!(whole.iter().map(|(_, n, _)| n).sum::<usize>() > 1_000, "{code}: the window holds completions");
+            assert_eq!(parts, whole, "{code}");
+        }
+    }
+}

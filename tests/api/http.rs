@@ -85,6 +85,16 @@ db_test! {
         let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
         assert_eq!(body["data"]["facets"][0], json!({ "code": "POLICY" }), "{body:#}");
         assert!(body["data"].get("technicalDomains").is_none(), "{body:#}");
+
+        // Named twice, neither runs.
+        let twice = get_graphql(&[("query", TWO_READS_AND_A_WRITE), ("operationName", "A"), ("operationName", "B")]);
+        let response = routes().oneshot(twice).await.expect("response");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        assert_eq!(body, json!({ "errors": [{
+            "message": "operationName is given more than once; give it once",
+            "extensions": { "code": "BAD_USER_INPUT" }
+        }] }));
     }
 }
 

@@ -1109,3 +1109,21 @@ db_test! {
         ]));
     }
 }
+
+db_test! {
+    async fn an_unreadable_level_or_date_is_one_error_not_two(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+
+        let csv = "unit_code,name,parent_code,security_level,level_since\n\
+                   NEW1,新機關一,,F,2026-01-01\n\
+                   NEW2,新機關二,,B,2026-13-01\n\
+                   NEW3,新機關三,,,2026-01-01\n";
+        let error = refused(&app, Kind::Units, csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "security_level", "reason": "\"F\" is not a security level; use A, B, C, D or E" },
+            { "row": 3, "field": "level_since", "reason": "2026-13-01 is not a calendar date" },
+            { "row": 4, "field": "security_level", "reason": "is required when level_since is given" }
+        ]));
+        assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"]);
+    }
+}

@@ -288,8 +288,24 @@ async fn a_bad_ca_file_is_refused_naming_it() {
         ))
         .is_ok()
     );
-    let plain = refusal("smtp://mail.example.gov.tw", Some(good));
+    let plain = refusal("smtp://mail.example.gov.tw", Some(good.clone()));
     assert!(plain.contains("SMTP_URL is smtp://, which has no TLS"), "{plain}");
+
+    let without_relay = MailConfig {
+        smtp_ca_file: Some(good.clone()),
+        ..MailConfig::default()
+    };
+    let message = Sender::new(without_relay)
+        .err()
+        .expect("a CA file without a relay is refused")
+        .to_string();
+    assert_eq!(
+        message,
+        format!(
+            "LEARNMAP_SMTP_CA_FILE: {} is set without SMTP_URL, so mail goes to .eml files and no relay uses it; set SMTP_URL or unset LEARNMAP_SMTP_CA_FILE",
+            good.display()
+        )
+    );
 }
 
 /// `learnmap serve` with a password in clear stops before it opens the

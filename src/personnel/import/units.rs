@@ -215,31 +215,28 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
+    // A cell that is there but unreadable has its own error; only a blank
+    // one is "required" beside the other.
     let level = row
         .parse("security_level", parse_security_level)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let since = row
-        .parse("level_since", parse_date)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
+        .map_err(|e| errors.push(e));
+    let since = row.parse("level_since", parse_date).map_err(|e| errors.push(e));
 
     let level = match (level, since) {
-        (Some(level), Some(since)) => Some((level, since)),
-        (Some(_), None) => {
+        (Err(()), _) | (_, Err(())) => None,
+        (Ok(Some(level)), Ok(Some(since))) => Some((level, since)),
+        (Ok(Some(_)), Ok(None)) => {
             errors.push(row.error(
                 "level_since",
                 "is required with a security level: the date it took effect",
             ));
             None
         }
-        (None, Some(_)) => {
+        (Ok(None), Ok(Some(_))) => {
             errors.push(row.error("security_level", "is required when level_since is given"));
             None
         }
-        (None, None) => None,
+        (Ok(None), Ok(None)) => None,
     };
     if parent.is_some() && level.is_some() {
         errors.push(row.error(
