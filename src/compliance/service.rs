@@ -304,7 +304,8 @@ impl Facts {
 /// How many parts [`for_unit_pooled`] reads a unit's completions in. Twice
 /// the two cores of the machine the benchmarks ran on: while one part's rows
 /// are decoded another's are scanned, so the database and the decoding keep
-/// both cores busy (2 parts measured 5–10% slower, 1 part 15–25%).
+/// both cores busy (in BENCHMARKS.md's city run 2 parts were about 4% slower
+/// and 1 part about 12%).
 pub const PARTS: i32 = 4;
 
 /// Completions by person.
@@ -386,21 +387,20 @@ async fn read_completions(
 }
 
 /// The parts are disjoint sets of people, so their maps are merged by
-/// moving each person's vector, never by joining two.
+/// moving each person's vector, never by joining two. The tasks belong to
+/// the request: if it is dropped (the client went away) or one part fails,
+/// the others are stopped with it.
 async fn read_in_parts(pool: &DatabaseConnection, scope: &Scope, year: i32) -> Result<CompletionsByPerson> {
-    let tasks: Vec<_> = (0..PARTS)
-        .map(|k| {
-            let pool = pool.clone();
-            let query = completions_query(scope, year, Some((k, PARTS)));
-            tokio::spawn(async move { read_completions(&pool, query).await })
-        })
-        .collect();
+    let mut parts = tokio::task::JoinSet::new();
+    for k in 0..PARTS {
+        let pool = pool.clone();
+        let query = completions_query(scope, year, Some((k, PARTS)));
+        parts.spawn(async move { read_completions(&pool, query).await });
+    }
 
     let mut all = CompletionsByPerson::new();
-    for task in tasks {
-        let part = task
-            .await
-            .map_err(|e| Error::Internal(format!("reading completions stopped: {e}")))??;
+    while let Some(part) = parts.join_next().await {
+        let part = part.map_err(|e| Error::Internal(format!("reading completions stopped: {e}")))??;
         all.extend(part);
     }
     Ok(all)
