@@ -59,6 +59,26 @@ impl Hours {
         Some(Hours(whole * 100 + frac))
     }
 
+    /// Why [`Hours::parse`] refused `text`, so that a message can say more
+    /// than "not a number" when the text is one.
+    pub fn why_unreadable(text: &str) -> Unreadable {
+        let text = text.trim();
+        let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+        let whole = whole.strip_prefix('-').unwrap_or(whole);
+        let number = (digits(whole) || whole.is_empty() && digits(frac)) && (frac.is_empty() || digits(frac));
+
+        if !number {
+            Unreadable::NotANumber
+        } else if text.starts_with('-') {
+            Unreadable::Negative
+        } else if frac.len() > 2 {
+            Unreadable::TooPrecise
+        } else {
+            Unreadable::TooLarge
+        }
+    }
+
     pub fn as_f64(self) -> f64 {
         self.0 as f64 / 100.0
     }
@@ -70,6 +90,30 @@ impl Hours {
 
     pub fn saturating_sub(self, other: Hours) -> Hours {
         Hours((self.0 - other.0).max(0))
+    }
+}
+
+/// What is wrong with text that is not a number of hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    NotANumber,
+    /// A number below 0, such as `-5`.
+    Negative,
+    /// More than two decimals, such as `0.001`.
+    TooPrecise,
+    /// More than nine digits before the point.
+    TooLarge,
+}
+
+impl Unreadable {
+    /// The reason for a number that is one, or `None` for text that is not.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            Unreadable::NotANumber => None,
+            Unreadable::Negative => Some("must be more than 0"),
+            Unreadable::TooPrecise => Some("has more than two decimals; round it to hundredths, such as 1.25"),
+            Unreadable::TooLarge => Some("is far too large"),
+        }
     }
 }
 
@@ -129,6 +173,24 @@ impl<'de> Deserialize<'de> for Hours {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn says_why_a_number_is_not_hours() {
+        for (text, why) in [
+            ("-5", Unreadable::Negative),
+            ("-0.5", Unreadable::Negative),
+            ("0.001", Unreadable::TooPrecise),
+            (".125", Unreadable::TooPrecise),
+            ("12345678901", Unreadable::TooLarge),
+            ("abc", Unreadable::NotANumber),
+            ("1.2.3", Unreadable::NotANumber),
+            ("", Unreadable::NotANumber),
+            ("-", Unreadable::NotANumber),
+            ("1e3", Unreadable::NotANumber),
+        ] {
+            assert_eq!(Hours::why_unreadable(text), why, "{text:?}");
+        }
+    }
 
     #[test]
     fn half_hours_sum_exactly() {

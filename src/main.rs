@@ -247,8 +247,8 @@ enum ImportKind {
     Completions,
 }
 
-/// Bad input about a year or as-of date, worded with the command line's
-/// flags (`--as-of`) rather than GraphQL's argument names (`asOf`).
+/// Bad input about a year, quarter or as-of date, worded with the command
+/// line's flags (`--as-of`) rather than GraphQL's argument names (`asOf`).
 fn flag_errors(error: learnmap::Error) -> anyhow::Error {
     match error {
         learnmap::Error::BadInput(fields) => {
@@ -258,6 +258,7 @@ fn flag_errors(error: learnmap::Error) -> anyhow::Error {
                     let flag = match f.field.as_str() {
                         "asOf" => "--as-of",
                         "year" => "--year",
+                        "quarter" => "--quarter",
                         other => other,
                     };
                     format!("{flag}: {}", f.reason)
@@ -363,6 +364,14 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             format,
             output,
         } => {
+            if matches!(format, ReportKind::Xlsx)
+                && output.is_none()
+                && std::io::IsTerminal::is_terminal(&std::io::stdout())
+            {
+                anyhow::bail!(
+                    "an xlsx report is a binary file; write it to one with -o FILE (or redirect standard output)"
+                );
+            }
             let db = open_seeded(&cli.database_url).await?;
             let format = match format {
                 ReportKind::Csv => learnmap::report::ReportFormat::Csv,
@@ -593,7 +602,7 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: 
         today,
     };
 
-    match quarterly::run(&db, request).await? {
+    match quarterly::run(&db, request).await.map_err(flag_errors)? {
         Outcome::Ran { run, messages } => {
             for m in &messages {
                 let note = if m.new { "" } else { " (queued before)" };

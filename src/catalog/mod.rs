@@ -26,6 +26,8 @@ pub const MAX_COURSE_HOURS: Hours = Hours::whole(40);
 
 /// The longest title accepted, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
+/// The longest course link; the platforms' links are under 100 characters.
+pub const MAX_LINK_CHARS: usize = 2_000;
 
 /// The facets a course can belong to: the columns of the learning map.
 /// Security is served through a course's security category instead.
@@ -79,7 +81,12 @@ impl CourseDraft {
         }
 
         let parsed = link::parse(&self.link);
-        if let Err(reason) = &parsed {
+        if self.link.chars().count() > MAX_LINK_CHARS {
+            errors.push(FieldError::new(
+                "link",
+                format!("must be at most {MAX_LINK_CHARS} characters"),
+            ));
+        } else if let Err(reason) = &parsed {
             errors.push(FieldError::new("link", reason.clone()));
         }
 
@@ -106,7 +113,9 @@ impl CourseDraft {
 
 fn hours_problem(hours: Option<Hours>) -> Option<String> {
     match hours {
-        None => Some("must be a number of hours with at most two decimals".into()),
+        None => Some(format!(
+            "must be a number of hours from 0.5 to {MAX_COURSE_HOURS}, in steps of 0.5"
+        )),
         Some(h) if h <= Hours::ZERO => Some("must be more than 0".into()),
         Some(h) if h > MAX_COURSE_HOURS => Some(format!("must be at most {MAX_COURSE_HOURS} for one course")),
         Some(h) if !h.is_half_hour_step() => Some("must be a multiple of 0.5".into()),

@@ -88,6 +88,9 @@ pub fn as_of_for(year: i32, as_of: Option<NaiveDate>, today: NaiveDate) -> Resul
 }
 
 /// One person, found by the caller, against reference data the caller holds.
+/// Someone who left before the as-of date is refused, not evaluated: unit
+/// reports and the quarterly job leave them out, and one answer must not
+/// say "behind" of a person those never count.
 /// Their facts come from `recent` when they were read at `facts_generation`
 /// (read with the person row), else from three indexed queries (roles,
 /// evidence, completions), filed there for the next request.
@@ -105,6 +108,14 @@ pub async fn for_person(
         .cloned()
         .ok_or_else(|| Error::not_found("unit", person.unit_id))?;
     let (id, employee_no) = (person.id, person.employee_no.clone());
+    if let Some(left_on) = person.left_on.filter(|left| *left < as_of) {
+        return Err(Error::bad_input(
+            "asOf",
+            format!(
+                "{employee_no} left on {left_on}, so is not evaluated as of {as_of}, as in unit reports and reminders; ask for a date up to {left_on}"
+            ),
+        ));
+    }
 
     let rows = match recent.get(facts_generation, id, year) {
         Some(rows) => rows,

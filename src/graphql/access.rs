@@ -162,7 +162,18 @@ pub async fn readable_person(ctx: &Context<'_>, employee_no: &str) -> async_grap
     match (&found, caller(ctx).is_admin()) {
         (_, true) => Ok(found),
         (Some(target), false) => require_reader_of(ctx, &target.person).await.map(|()| found),
+        // Asking for one's own number is answered "not found": it says
+        // nothing of anyone else. Anyone else's unknown number is refused
+        // like a known one, so that it does not tell who exists.
+        (None, false) if asks_for_self(ctx, employee_no) => Ok(None),
         (None, false) => Err(forbidden(NOT_YOURS)),
+    }
+}
+
+fn asks_for_self(ctx: &Context<'_>, employee_no: &str) -> bool {
+    match caller(ctx) {
+        Caller::Person { employee_no: own } => personnel::employee_key(own) == personnel::employee_key(employee_no),
+        _ => false,
     }
 }
 

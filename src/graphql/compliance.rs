@@ -129,8 +129,12 @@ pub struct RequirementInput {
 impl RequirementInput {
     fn into_requirement(self, index: usize) -> async_graphql::Result<Requirement> {
         let field = |name: &str| format!("requirements[{index}].{name}");
-        let hours = Hours::from_f64(self.hours)
-            .ok_or_else(|| bad_argument(&field("hours"), "must be a number with at most two decimals"))?;
+        let hours = Hours::from_f64(self.hours).ok_or_else(|| {
+            bad_argument(
+                &field("hours"),
+                "must be a number of hours more than 0 and at most 1,000, with at most two decimals",
+            )
+        })?;
         let window_years =
             u8::try_from(self.window_years).map_err(|_| bad_argument(&field("windowYears"), "must be 1 or 2"))?;
         Ok(Requirement {

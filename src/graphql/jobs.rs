@@ -187,6 +187,9 @@ impl JobsQuery {
         after: Option<String>,
     ) -> async_graphql::Result<ShortfallConnection> {
         require_admin(ctx)?;
+        if !(1..=4).contains(&quarter) {
+            return Err(bad_argument("quarter", "must be 1, 2, 3 or 4"));
+        }
         let db = super::db(ctx);
         let first = page_size(first)?;
         let after = after_id(after)?;

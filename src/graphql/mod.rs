@@ -11,6 +11,7 @@ mod jobs;
 mod loaders;
 pub mod metrics;
 mod nul;
+mod order;
 mod pagination;
 pub mod parsed;
 mod personnel;
@@ -71,6 +72,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
         .extension(nul::RefuseNul)
+        .extension(order::QueryOrder)
         .data(parsed.clone())
         .extension(parsed)
         .limit_depth(MAX_DEPTH)

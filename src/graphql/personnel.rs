@@ -348,11 +348,12 @@ pub struct Finding {
 /// What a people listing may be narrowed to.
 #[derive(InputObject, Default)]
 pub struct PeopleFilterInput {
-    /// People of this unit and every unit below it.
+    /// People of this unit and every unit below it (an unknown unit is
+    /// refused).
     unit_code: Option<String>,
     /// People holding this role on `asOf` (default today).
     role: Option<Role>,
-    /// Direct reports of this person.
+    /// Direct reports of this person (an unknown person is refused).
     supervisor_no: Option<String>,
     /// Part of the name, employee number or email.
     search: Option<String>,

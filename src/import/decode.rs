@@ -26,13 +26,28 @@ pub fn decode(bytes: &[u8]) -> Result<String, FieldError> {
             .ok_or_else(not_text)?,
     };
 
-    // NUL never occurs in a text CSV, but every other byte of a UTF-16 file
-    // ("Unicode text" in Excel) is NUL and would otherwise pass as valid UTF-8.
-    if text.contains('\0') {
-        return Err(not_text());
+    let text = normalize_newlines(&text).into_owned();
+    if let Some(at) = text.find('\0') {
+        return Err(nul_at(&text, at));
     }
+    Ok(text)
+}
 
-    Ok(normalize_newlines(&text).into_owned())
+/// NUL never occurs in a text CSV. Every other byte of a UTF-16 file
+/// ("Unicode text" in Excel) is NUL and would otherwise pass as valid UTF-8,
+/// so many of them mean the wrong encoding; a few mean a stray character in
+/// an otherwise good file, and the line that holds the first is named.
+fn nul_at(text: &str, first: usize) -> FieldError {
+    let nuls = text.bytes().filter(|&b| b == 0).count();
+    if nuls * 8 >= text.len() {
+        return not_text();
+    }
+    let line = 1 + text[..first].bytes().filter(|&b| b == b'\n').count();
+    FieldError::at_row(
+        line,
+        "file",
+        "holds the NUL character (U+0000), which no text file has; delete it and save again",
+    )
 }
 
 /// Turns CRLF and lone CR (old Mac Excel) line endings into LF, so that line
@@ -54,6 +69,25 @@ fn not_text() -> FieldError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_nul_names_its_line_and_utf16_is_not_text() {
+        let stray = decode("unit_code,name\r\nA,甲\r\nB,乙\0\n".as_bytes()).expect_err("refused");
+        assert_eq!((stray.row, stray.field.as_str()), (Some(3), "file"));
+        assert!(stray.reason.starts_with("holds the NUL character"), "{}", stray.reason);
+
+        let utf16: Vec<u8> = "unit_code,name\nA,B\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let wrong = decode(&utf16).expect_err("refused");
+        assert_eq!(wrong.row, None);
+        assert!(
+            wrong.reason.starts_with("the file is neither UTF-8 nor Big5"),
+            "{}",
+            wrong.reason
+        );
+    }
 
     #[test]
     fn strips_the_utf8_byte_order_mark() {

@@ -15,6 +15,9 @@ const MAX_QUOTED_CHARS: usize = 40;
 
 /// The longest e-mail address that mail systems accept (RFC 5321).
 const MAX_EMAIL_CHARS: usize = 254;
+/// The longest name of a person or unit: the longest agency names run to
+/// about 30 characters, and a longer cell is a pasted paragraph.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// Cleans a cell as typed in Excel: folds full-width digits, letters,
 /// punctuation and the ideographic space U+3000 to ASCII (NFKC), drops
@@ -49,7 +52,10 @@ fn is_invisible(c: char) -> bool {
 /// Parses hours written as a decimal with at most two places (`2`, `1.5`).
 pub fn parse_hours(text: &str) -> Result<Hours, String> {
     let text = clean(text);
-    Hours::parse(&text).ok_or_else(|| format!("must be a number of hours such as 2 or 1.5, not {}", quote(&text)))
+    Hours::parse(&text).ok_or_else(|| match Hours::why_unreadable(&text).reason() {
+        Some(reason) => format!("{} {reason}", quote(&text)),
+        None => format!("must be a number of hours such as 2 or 1.5, not {}", quote(&text)),
+    })
 }
 
 /// Parses a yes/no cell; a blank cell is `None`, so that the caller decides
@@ -67,6 +73,17 @@ pub fn parse_yes_no(text: &str) -> Result<Option<bool>, String> {
             quote(&text)
         )),
     }
+}
+
+/// A person's or unit's name: any text of at most [`MAX_NAME_CHARS`] characters.
+pub fn parse_name(text: &str) -> Result<String, String> {
+    let count = text.chars().count();
+    if count > MAX_NAME_CHARS {
+        return Err(format!(
+            "is {count} characters long; a name may have at most {MAX_NAME_CHARS}"
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// Checks an e-mail address pragmatically and returns it lowercased.
@@ -203,7 +220,7 @@ mod tests {
 
     #[test]
     fn rejects_hours_that_are_not_numbers() {
-        for text in ["", "two", "1.255", "-1", "1,5", "2 hours"] {
+        for text in ["", "two", "1,5", "2 hours"] {
             let reason = parse_hours(text).unwrap_err();
             assert!(
                 reason.contains("must be a number of hours such as 2 or 1.5"),
@@ -211,6 +228,11 @@ mod tests {
             );
             assert!(reason.contains(&format!("\"{}\"", clean(text))), "{text}: {reason}");
         }
+        assert_eq!(parse_hours("-1").unwrap_err(), "\"-1\" must be more than 0");
+        assert_eq!(
+            parse_hours("1.255").unwrap_err(),
+            "\"1.255\" has more than two decimals; round it to hundredths, such as 1.25"
+        );
     }
 
     #[test]

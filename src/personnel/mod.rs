@@ -187,16 +187,7 @@ pub async fn list_people(
     first: u64,
     today: NaiveDate,
 ) -> Result<PeoplePage> {
-    let query = match people_query(db, filter, today).await? {
-        Some(query) => query,
-        None => {
-            return Ok(PeoplePage {
-                people: Vec::new(),
-                has_next: false,
-                total: 0,
-            });
-        }
-    };
+    let query = people_query(db, filter, today).await?;
     let total = query.clone().count(db).await?;
 
     let mut query = query.order_by_asc(person::Column::EmployeeNo);
@@ -214,25 +205,27 @@ pub async fn list_people(
     })
 }
 
-/// The filtered query, or `None` when a named unit or supervisor does not
-/// exist (an empty listing, not an error, as for any other filter).
+/// The filtered query; a named unit or supervisor must exist.
 async fn people_query(
     db: &impl ConnectionTrait,
     filter: &PeopleFilter,
     today: NaiveDate,
-) -> Result<Option<sea_orm::Select<person::Entity>>> {
+) -> Result<sea_orm::Select<person::Entity>> {
     let mut query = person::Entity::find();
 
+    // An unknown unit or supervisor is refused, as `unitCompliance` refuses
+    // one, rather than answered with nobody: a typo should not read as an
+    // empty unit.
     if let Some(code) = &filter.unit_code {
         let Some(root) = find_unit(db, code).await? else {
-            return Ok(None);
+            return Err(Error::bad_input("unitCode", format!("unit {code} does not exist")));
         };
         let units = subtree_ids(db, root.id).await?;
         query = query.filter(person::Column::UnitId.is_in(units));
     }
     if let Some(no) = &filter.supervisor_no {
         let Some(supervisor) = find_person(db, no).await? else {
-            return Ok(None);
+            return Err(Error::bad_input("supervisorNo", format!("person {no} does not exist")));
         };
         query = query.filter(person::Column::SupervisorId.eq(supervisor.id));
     }
@@ -257,7 +250,7 @@ async fn people_query(
         let pattern = LikeExpr::new(text::contains_pattern(&search)).escape('\\');
         query = query.filter(Expr::col(person::Column::SearchKey).like(pattern));
     }
-    Ok(Some(query))
+    Ok(query)
 }
 
 pub async fn units(db: &impl ConnectionTrait) -> Result<Vec<unit::Model>> {

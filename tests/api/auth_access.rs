@@ -180,6 +180,23 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn a_caller_without_a_record_asking_for_their_own_is_told_it_is_missing(app) {
+        load_examples(&app).await;
+        let nobody = Caller::person("NOBODY1");
+
+        let person = app.execute_as(nobody.clone(), PERSON, json!({ "no": "nobody1" })).await;
+        assert_eq!(person, json!({ "data": { "person": null } }), "the same answer an admin gets");
+
+        let compliance = "{ compliance(employeeNo: \"NOBODY1\", year: 2026) { status } }";
+        let answer = app.execute_as(nobody.clone(), compliance, json!({})).await;
+        assert_eq!(code(&answer["errors"][0]), "NOT_FOUND", "{answer}");
+
+        let someone_else = app.execute_as(nobody, PERSON, json!({ "no": "E99999" })).await;
+        assert_eq!(code(&someone_else["errors"][0]), "FORBIDDEN", "{someone_else}");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Nested fields: supervisor and direct reports
 

@@ -99,6 +99,10 @@ db_test! {
         assert_eq!(refused(&app, json!({ "link": "ftp://example.org/course" })).await, ["link"]);
         assert_eq!(refused(&app, json!({ "link": "http://elearning.taipei/elearn/courseinfo/so.php?v=x" })).await, ["link"]);
         assert_eq!(refused(&app, json!({ "link": "https://elearn.hrd.gov.tw/mooc/index.php" })).await, ["link"]);
+
+        let long = format!("https://training.example.org/courses/{}", "x".repeat(2_000));
+        let error = app.error(CREATE, course(json!({ "link": long }))).await;
+        assert_eq!(error["message"], json!("link: must be at most 2000 characters"));
     }
 }
 

@@ -506,3 +506,25 @@ fn report_reads_roc_dates_and_names_its_flags_in_errors() {
         text(&unreadable.stderr)
     );
 }
+
+#[test]
+fn the_quarterly_job_names_its_flags_in_errors() {
+    let db = Db::new();
+
+    let output = db.run(&[
+        "jobs",
+        "run",
+        "quarterly",
+        "--year",
+        "2026",
+        "--quarter",
+        "5",
+        "--dry-run",
+    ]);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr).trim_end(),
+        "Error: --quarter: must be 1, 2, 3 or 4"
+    );
+}

@@ -426,3 +426,24 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn someone_who_left_is_answered_only_up_to_their_last_day(app) {
+        crate::personnel_import::load_examples(&app).await;
+        let query = "query($d: Date) { compliance(employeeNo: \"E10033\", year: 2026, asOf: $d) { status } }";
+
+        let after = app.error(query, json!({ "d": "2026-03-31" })).await;
+        assert_eq!(code(&after), "BAD_USER_INPUT", "{after}");
+        assert_eq!(
+            after["message"],
+            json!("asOf: E10033 left on 2025-12-31, so is not evaluated as of 2026-03-31, as in unit reports and reminders; ask for a date up to 2025-12-31")
+        );
+
+        // And unitCompliance leaves them out of the year after.
+        let unit = app.data(
+            "{ unitCompliance(unitCode: \"DST-JM-ADM\", year: 2026, asOf: \"2026-03-31\") { behind(first: 50) { edges { node { person { employeeNo } } } } } }",
+            json!({}),
+        ).await;
+        assert!(!unit.to_string().contains("E10033"), "{unit}");
+    }
+}

@@ -127,3 +127,25 @@ async fn introspection_fits_the_limits() {
             .is_some_and(|t| t.len() > 20)
     );
 }
+
+db_test! {
+    async fn response_fields_come_in_the_order_of_the_query(app) {
+        // `courses` waits on the database and `__typename` does not, so a
+        // response built in the order fields finish would put `t` first.
+        let query = "{ c: courses(first: 2) { edges { node { title id } } totalCount } t: __typename }";
+        for _ in 0..5 {
+            let request = Request::post("/graphql")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({ "query": query }).to_string()))
+                .expect("request");
+            let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
+            let text = body_text(response).await;
+
+            assert!(text.starts_with(r#"{"data":{"c":{"edges":[{"node":{"title":"#), "{text}");
+            let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} in {text}"));
+            assert!(at(r#""id":"#) > at(r#""title":"#), "{text}");
+            assert!(at(r#""totalCount":"#) > at(r#""edges":"#), "{text}");
+            assert!(text.ends_with(r#""t":"QueryRoot"}}"#), "{text}");
+        }
+    }
+}

@@ -1127,3 +1127,33 @@ db_test! {
         assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"]);
     }
 }
+
+db_test! {
+    async fn codes_and_names_have_a_length_limit(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let long_code = "X".repeat(41);
+        let long_name = "長".repeat(201);
+        let csv = format!(
+            "unit_code,name,parent_code,security_level,level_since\n\
+             {long_code},新機關,,B,2026-01-01\n\
+             ORG-LONG,{long_name},ORG,,\n\
+             ORG-OK,{},ORG,,\n",
+            "名".repeat(200)
+        );
+
+        let error = refused(&app, Kind::Units, &csv).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "unit_code", "reason": "is 41 characters long; a unit code may have at most 40" },
+            { "row": 3, "field": "name", "reason": "is 201 characters long; a name may have at most 200" }
+        ]));
+        assert_eq!(unit_codes(&app).await, ["ORG", "ORG-IT"]);
+
+        let people = format!(
+            "employee_no,name,email,unit_code,role,supervisor_no,joined_on\nE1,{long_name},e1@example.gov.tw,ORG,it_staff,,2020-01-01\n"
+        );
+        let error = refused(&app, Kind::People, &people).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "name", "reason": "is 201 characters long; a name may have at most 200" }
+        ]));
+    }
+}

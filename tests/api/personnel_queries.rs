@@ -530,7 +530,6 @@ db_test! {
         assert_eq!(count(&app, json!({ "unitCode": "SCH-MD" })).await, 8);
         assert_eq!(count(&app, json!({ "unitCode": "DST-JM" })).await, 11);
         assert_eq!(count(&app, json!({ "unitCode": "DDB-INF-NET" })).await, 4);
-        assert_eq!(count(&app, json!({ "unitCode": "NOPE" })).await, 0);
         assert_eq!(
             numbers(&app, json!({ "unitCode": "DDB-INF" })).await,
             ["E10006", "E10007", "E10008", "E10009", "E10010", "E10011", "E10012"]
@@ -670,5 +669,25 @@ db_test! {
         assert_eq!(app.data(query, json!({})).await, json!({
             "person": null, "unit": null, "trimmed": { "name": "陳怡君" }
         }));
+    }
+}
+
+db_test! {
+    async fn an_unknown_unit_or_supervisor_in_a_filter_is_refused_not_empty(app) {
+        load_examples(&app).await;
+
+        let unit = app.error("{ people(filter: { unitCode: \"NOPE\" }) { totalCount } }", json!({})).await;
+        assert_eq!(code(&unit), "BAD_USER_INPUT", "{unit}");
+        assert_eq!(unit["message"], json!("unitCode: unit NOPE does not exist"));
+
+        let supervisor = app.error("{ people(filter: { supervisorNo: \"E99999\" }) { totalCount } }", json!({})).await;
+        assert_eq!(supervisor["message"], json!("supervisorNo: person E99999 does not exist"));
+
+        let quarter = app.error("{ quarterlyShortfalls(year: 2026, quarter: 5) { totalCount } }", json!({})).await;
+        assert_eq!(code(&quarter), "BAD_USER_INPUT", "{quarter}");
+        assert_eq!(quarter["message"], json!("quarter: must be 1, 2, 3 or 4"));
+
+        let known = app.data("{ people(filter: { unitCode: \"DDB\" }) { totalCount } }", json!({})).await;
+        assert!(known["people"]["totalCount"].as_i64().is_some_and(|n| n > 0), "{known}");
     }
 }

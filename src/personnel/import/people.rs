@@ -258,7 +258,7 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
     let mut errors = Vec::new();
 
     let employee_no = keep(&mut errors, row.require("employee_no", parse_employee_no));
-    let name = keep(&mut errors, row.require("name", |s| Ok(s.to_string())));
+    let name = keep(&mut errors, row.require("name", crate::import::parse_name));
     let email = keep(&mut errors, row.require("email", parse_email));
     let unit_code = keep(&mut errors, row.require("unit_code", |s| Ok(s.to_string())));
     let role = keep(&mut errors, row.parse("role", parse_role)).flatten();

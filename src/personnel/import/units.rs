@@ -207,7 +207,7 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
         .map_err(|e| errors.push(e))
         .ok();
     let name = row
-        .require("name", |s| Ok(s.to_string()))
+        .require("name", crate::import::parse_name)
         .map_err(|e| errors.push(e))
         .ok();
     let parent = row
@@ -257,10 +257,20 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
     }
 }
 
+/// The longest unit code: the government's agency codes have 10 characters,
+/// and a code is a key in indexes that PostgreSQL bounds.
+pub const MAX_CODE_CHARS: usize = 40;
+
 /// A unit code as people type it into other files and GraphQL: one word.
 /// Cells are cleaned first, so a line break inside a quoted cell reads as a
 /// space here; either would make a code nobody can type back.
 pub fn parse_unit_code(text: &str) -> std::result::Result<String, String> {
+    let count = text.chars().count();
+    if count > MAX_CODE_CHARS {
+        return Err(format!(
+            "is {count} characters long; a unit code may have at most {MAX_CODE_CHARS}"
+        ));
+    }
     if text.chars().any(char::is_whitespace) {
         return Err(format!(
             "{} has a space or line break; write unit codes without them, such as DDB-PLN",
