@@ -191,8 +191,26 @@ impl IntoResponse for Unreadable {
     fn into_response(self) -> Response {
         match self.0 {
             ParseRequestError::PayloadTooLarge => too_large(),
+            ParseRequestError::InvalidRequest(error) => graphql_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &not_a_request(&error.to_string()),
+            ),
             other => graphql_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &other.to_string()),
         }
+    }
+}
+
+/// What was wrong with a body that is not a GraphQL request, without the
+/// names of the types it failed to fill (serde's "untagged enum
+/// BatchRequest").
+fn not_a_request(detail: &str) -> String {
+    const SHAPE: &str = "send a JSON object such as {\"query\": \"{ facets { code } }\"}, with the query as a string, \
+                         and variables (an object) and operationName if needed, or a list of them";
+    if detail.contains("untagged enum") || detail.contains("invalid type") {
+        format!("the body is not a GraphQL request; {SHAPE}")
+    } else {
+        format!("the body is not JSON ({detail}); {SHAPE}, as Content-Type: application/json")
     }
 }
 
@@ -308,6 +326,14 @@ async fn post_graphql(State(state): State<AppState>, request: Request) -> Respon
 /// Runs the request as the caller, in a span that names the caller by
 /// employee number (so the resolvers' logs do too).
 async fn execute(state: &AppState, caller: Caller, batch: BatchRequest) -> Response {
+    let empty_batch = matches!(&batch, BatchRequest::Batch(requests) if requests.is_empty());
+    if empty_batch || batch.iter().any(|request| request.query.trim().is_empty()) {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "the request has no query; send one such as {\"query\": \"{ facets { code } }\"}",
+        );
+    }
     let span = tracing::info_span!("graphql", caller = %caller.log_id());
     let mut batch = batch.data(caller);
     if !state.introspection {

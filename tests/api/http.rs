@@ -149,3 +149,39 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn a_body_that_is_not_a_graphql_request_says_what_to_send(app) {
+        let post = |content_type: &'static str, body: &'static str| {
+            Request::post("/graphql")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .expect("request")
+        };
+        let shape = "send a JSON object such as {\"query\": \"{ facets { code } }\"}, with the query as a string, \
+                     and variables (an object) and operationName if needed, or a list of them";
+        let cases = [
+            (post("application/json", "{}"), "the request has no query; send one such as {\"query\": \"{ facets { code } }\"}".to_string()),
+            (post("application/json", "[]"), "the request has no query; send one such as {\"query\": \"{ facets { code } }\"}".to_string()),
+            (post("application/json", "{\"query\": 123}"), format!("the body is not a GraphQL request; {shape}")),
+            (post("application/json", "{\"query\": \"{ facets { code } }\", \"variables\": \"x\"}"), format!("the body is not a GraphQL request; {shape}")),
+        ];
+        for (request, message) in cases {
+            let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+            let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+            assert_eq!(body, json!({ "errors": [{ "message": message, "extensions": { "code": "BAD_USER_INPUT" } }] }));
+        }
+
+        let response = server::router(app.schema.clone(), app.db.clone())
+            .oneshot(post("application/graphql", "{ facets { code } }"))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        let message = body["errors"][0]["message"].as_str().expect("message");
+        assert!(message.starts_with("the body is not JSON ("), "{message}");
+        assert!(message.ends_with("as Content-Type: application/json"), "{message}");
+        assert!(!message.contains("BatchRequest"), "{message}");
+    }
+}
