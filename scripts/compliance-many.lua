@@ -1,9 +1,14 @@
 -- wrk script: POST `compliance` for a different person each request, as an
 -- admin, so that the server's cache of recent facts is mostly cold: the
--- employee number is drawn at random from D0000001 .. D<PEOPLE>.
--- TOKEN (an admin's) and PEOPLE come from the environment (scripts/bench-load.sh).
+-- employee number is drawn at random from the file EMPLOYED names, one per
+-- line (everyone still employed on 2026-03-31: someone who left before is
+-- refused, not evaluated). TOKEN (an admin's) and EMPLOYED come from the
+-- environment (scripts/bench-load.sh).
 local token = os.getenv("TOKEN")
-local people = tonumber(os.getenv("PEOPLE") or "200")
+local employed = {}
+for line in io.lines(os.getenv("EMPLOYED")) do
+  employed[#employed + 1] = line
+end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. token
@@ -22,14 +27,13 @@ init = function(args)
 end
 
 request = function()
-  local employee = string.format("D%07d", math.random(1, people))
+  local employee = employed[math.random(1, #employed)]
   return wrk.format(nil, nil, nil, string.format(query, employee))
 end
 
 local errors = 0
 response = function(status, headers, body)
-  -- A person who has left still has a standing; an unknown number would be
-  -- a NOT_FOUND error, which counts as an error here.
+  -- Every number drawn is someone employed, so any error is one.
   if status ~= 200 or string.find(body, '"errors"') then
     errors = errors + 1
     if errors == 1 then io.stderr:write("bad response: " .. status .. " " .. body .. "\n") end
