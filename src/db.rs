@@ -34,7 +34,15 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // send one more: on two cores a unit's 30,000 rows spent more time
         // switching threads than reading. A larger channel lets the thread
         // run ahead; 10,000 rows of a few columns are about 2 MB.
-        options.map_sqlx_sqlite_opts(|opts| opts.row_buffer_size(10_000));
+        //
+        // Write-ahead logging lets readers go on while a writer (an import,
+        // the quarterly job) holds the write lock; with SQLite's own default
+        // (a rollback journal) a report waited behind a long import and gave
+        // up with "database is locked".
+        options.map_sqlx_sqlite_opts(|opts| {
+            opts.row_buffer_size(10_000)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+        });
     }
     Database::connect(options).await
 }

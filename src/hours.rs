@@ -51,7 +51,12 @@ impl Hours {
             return None;
         }
         let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if !digits(whole) || !digits(frac) || frac.len() > 2 || whole.len() > 9 {
+        if !digits(whole) || !digits(frac) {
+            return None;
+        }
+        // Zeros that change nothing (`007`, `1.2300`) are not digits that count.
+        let (whole, frac) = (whole.trim_start_matches('0'), frac.trim_end_matches('0'));
+        if frac.len() > 2 || whole.len() > 9 {
             return None;
         }
         let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
@@ -72,7 +77,7 @@ impl Hours {
             Unreadable::NotANumber
         } else if text.starts_with('-') {
             Unreadable::Negative
-        } else if frac.len() > 2 {
+        } else if frac.trim_end_matches('0').len() > 2 {
             Unreadable::TooPrecise
         } else {
             Unreadable::TooLarge
@@ -190,6 +195,10 @@ mod tests {
         ] {
             assert_eq!(Hours::why_unreadable(text), why, "{text:?}");
         }
+        assert_eq!(Hours::parse("000000000001"), Some(Hours::whole(1)));
+        assert_eq!(Hours::parse("1.2300000"), Some(Hours::from_centihours(123)));
+        assert_eq!(Hours::parse("0.0"), Some(Hours::ZERO));
+        assert_eq!(Hours::parse("1.234"), None);
     }
 
     #[test]

@@ -138,7 +138,7 @@ pub const HEADERS: [&str; 16] = [
 
 /// Builds a unit's report in the given format.
 pub async fn unit_report(
-    db: &(impl sea_orm::ConnectionTrait + sea_orm::StreamTrait),
+    db: &sea_orm::DatabaseConnection,
     unit_code: &str,
     year: i32,
     as_of: chrono::NaiveDate,

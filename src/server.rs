@@ -174,8 +174,20 @@ fn refused(error: &AuthError) -> Response {
 
 /// An error of the HTTP layer, in the shape of a GraphQL response.
 fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    (status, axum::Json(body)).into_response()
+    let mut error = async_graphql::ServerError::new(message, None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", code);
+    error.extensions = Some(extensions);
+    (status, axum::Json(Errors { errors: [error] })).into_response()
+}
+
+/// The body of an error answered outside GraphQL, serialised straight from
+/// async-graphql's error type so that its keys come in the same order as in
+/// a GraphQL response (`message`, then `extensions`), which a `serde_json`
+/// map, sorting its keys, would not keep.
+#[derive(serde::Serialize)]
+struct Errors {
+    errors: [async_graphql::ServerError; 1],
 }
 
 /// A request that cannot be read as GraphQL.
@@ -445,7 +457,8 @@ fn download(code: &str, query: ReportQuery, bytes: Vec<u8>) -> Response {
 /// `Content-Disposition` for a file name that may hold any Unicode (unit
 /// codes such as `工務局` do): `filename*` carries it percent-encoded as UTF-8
 /// (RFC 6266, RFC 8187), which browsers use, and `filename` an ASCII
-/// stand-in for the rest, with `_` for each character it cannot hold.
+/// stand-in for the rest, with `_` for each character it cannot hold (and
+/// for `/`, which a browser would read as a folder).
 fn attachment(filename: &str) -> String {
     /// What RFC 8187's `attr-char` leaves unencoded: letters, digits and `!#$&+-.^_`|~`.
     const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -465,7 +478,7 @@ fn attachment(filename: &str) -> String {
     let ascii: String = filename
         .chars()
         .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' {
+            if c.is_ascii_graphic() && !matches!(c, '"' | '\\' | '/') {
                 c
             } else {
                 '_'
@@ -502,7 +515,7 @@ fn service_error(error: crate::Error) -> Response {
     };
     let mut error = crate::graphql::error::to_graphql(error).into_server_error(Pos::default());
     error.locations.clear();
-    (status, axum::Json(serde_json::json!({ "errors": [error] }))).into_response()
+    (status, axum::Json(Errors { errors: [error] })).into_response()
 }
 
 /// Serves the routes until Ctrl-C, SIGTERM or `stop` is cancelled, letting
@@ -557,6 +570,10 @@ mod tests {
         assert_eq!(
             attachment("learnmap-工務局-2026.xlsx"),
             "attachment; filename=\"learnmap-___-2026.xlsx\"; filename*=UTF-8''learnmap-%E5%B7%A5%E5%8B%99%E5%B1%80-2026.xlsx"
+        );
+        assert_eq!(
+            attachment("learnmap-PW/1-2026.csv"),
+            "attachment; filename=\"learnmap-PW_1-2026.csv\"; filename*=UTF-8''learnmap-PW%2F1-2026.csv"
         );
         assert_eq!(
             attachment("a\"b;c.csv"),

@@ -14,7 +14,8 @@ use entity::{Facet, Level, SecurityCategory, completion, course, evidence, perso
 use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, StreamTrait,
+    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait, TransactionOptions, TransactionTrait,
 };
 
 use super::engine::{self, CompletionFact, Evaluation, PersonFacts};
@@ -109,10 +110,15 @@ pub async fn for_person(
         .ok_or_else(|| Error::not_found("unit", person.unit_id))?;
     let (id, employee_no) = (person.id, person.employee_no.clone());
     if let Some(left_on) = person.left_on.filter(|left| *left < as_of) {
+        let ask = if left_on.year() < year {
+            format!("ask for {} or earlier", left_on.year())
+        } else {
+            format!("ask for a date up to {left_on}")
+        };
         return Err(Error::bad_input(
             "asOf",
             format!(
-                "{employee_no} left on {left_on}, so is not evaluated as of {as_of}, as in unit reports and reminders; ask for a date up to {left_on}"
+                "{employee_no} left on {left_on}, so is not evaluated as of {as_of}, as in unit reports and reminders; {ask}"
             ),
         ));
     }
@@ -135,20 +141,22 @@ pub async fn for_person(
 }
 
 /// Everyone in the unit and below who has not left before the as-of date,
-/// with the reference data read afresh (for jobs and reports).
+/// with the reference data read afresh (for reports), as
+/// [`for_unit_pooled`] reads them.
 pub async fn for_unit(
-    db: &(impl ConnectionTrait + StreamTrait),
+    pool: &DatabaseConnection,
     unit_code: &str,
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
-    let generation = reference::current_generation(db).await?;
-    let reference = Arc::new(Reference::load(db, generation).await?);
-    for_unit_with(db, reference, unit_code, year, as_of).await
+    let generation = reference::current_generation(pool).await?;
+    let reference = Arc::new(Reference::load(pool, generation).await?);
+    for_unit_pooled(pool, reference, unit_code, year, as_of).await
 }
 
-/// [`for_unit`] against reference data the caller holds (the shared cache):
-/// four queries (people, roles, evidence, completions) whatever the size.
+/// A unit read with the connection or transaction the caller holds (the
+/// quarterly job's), against reference data it holds: four queries (people,
+/// roles, evidence, completions) whatever the size.
 pub async fn for_unit_with(
     db: &(impl ConnectionTrait + StreamTrait),
     reference: Arc<Reference>,
@@ -159,10 +167,18 @@ pub async fn for_unit_with(
     unit_from(db, None, reference, unit_code, year, as_of).await
 }
 
-/// [`for_unit_with`] over the pool, for a request that waits on the answer:
-/// the completions, most of the rows, are read in [`PARTS`] parts side by
-/// side on their own connections and decoded on their own tasks, so that
-/// decoding uses every core instead of one while the database scans.
+/// [`for_unit_with`] over the pool, for a request that waits on the answer.
+///
+/// Every statement reads one snapshot of the database, so that a report
+/// taken while an import commits counts that import wholly or not at all:
+/// the people, roles and evidence are read in one read-only transaction. On
+/// PostgreSQL the completions, most of the rows, are read in [`PARTS`] parts
+/// side by side on their own connections and decoded on their own tasks,
+/// each part's transaction joining the first one's snapshot
+/// (`pg_export_snapshot`, as `pg_dump`'s parallel workers do), so that
+/// decoding uses every core while the database scans. SQLite cannot share a
+/// snapshot between connections, so there everything is read in the one
+/// transaction.
 pub async fn for_unit_pooled(
     pool: &DatabaseConnection,
     reference: Arc<Reference>,
@@ -170,12 +186,62 @@ pub async fn for_unit_pooled(
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
-    unit_from(pool, Some(pool), reference, unit_code, year, as_of).await
+    if pool.get_database_backend() != DbBackend::Postgres {
+        let txn = pool.begin().await?;
+        let unit = unit_from(&txn, None, reference, unit_code, year, as_of).await?;
+        txn.commit().await?;
+        return Ok(unit);
+    }
+
+    let txn = pool.begin_with_options(one_snapshot()).await?;
+    let parts = Parts {
+        pool: pool.clone(),
+        snapshot: export_snapshot(&txn).await?,
+    };
+    let unit = unit_from(&txn, Some(&parts), reference, unit_code, year, as_of).await?;
+    txn.commit().await?;
+    Ok(unit)
+}
+
+/// Where the parts of a unit's completions are read: connections of `pool`,
+/// in transactions that join `snapshot`.
+struct Parts {
+    pool: DatabaseConnection,
+    snapshot: String,
+}
+
+/// A read-only transaction whose statements all see the database as it was
+/// at its first statement (PostgreSQL's snapshots need repeatable read).
+fn one_snapshot() -> TransactionOptions {
+    TransactionOptions {
+        isolation_level: Some(IsolationLevel::RepeatableRead),
+        access_mode: Some(AccessMode::ReadOnly),
+        sqlite_transaction_mode: None,
+    }
+}
+
+/// The name of the transaction's snapshot, for others to join while it is
+/// open.
+async fn export_snapshot(txn: &DatabaseTransaction) -> Result<String> {
+    let row = txn
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_export_snapshot()",
+        ))
+        .await?
+        .ok_or_else(|| Error::Internal("pg_export_snapshot returned no row".into()))?;
+    let name: String = row.try_get_by_index(0)?;
+    // A name is hex digits and dashes (0000000A-0000001B-1); it is written
+    // into SET TRANSACTION SNAPSHOT, which takes no bind parameter.
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(Error::Internal(format!("unexpected snapshot name {name:?}")));
+    }
+    Ok(name)
 }
 
 async fn unit_from(
     db: &(impl ConnectionTrait + StreamTrait),
-    pool: Option<&DatabaseConnection>,
+    pool: Option<&Parts>,
     reference: Arc<Reference>,
     unit_code: &str,
     year: i32,
@@ -327,7 +393,7 @@ type CompletionsByPerson = HashMap<i32, Vec<CompletionFact>>;
 /// a unit's completions are read in [`PARTS`] parts on their own tasks.
 async fn load_facts(
     db: &(impl ConnectionTrait + StreamTrait),
-    pool: Option<&DatabaseConnection>,
+    pool: Option<&Parts>,
     scope: &Scope,
     year: i32,
 ) -> Result<Facts> {
@@ -401,12 +467,19 @@ async fn read_completions(
 /// moving each person's vector, never by joining two. The tasks belong to
 /// the request: if it is dropped (the client went away) or one part fails,
 /// the others are stopped with it.
-async fn read_in_parts(pool: &DatabaseConnection, scope: &Scope, year: i32) -> Result<CompletionsByPerson> {
+async fn read_in_parts(from: &Parts, scope: &Scope, year: i32) -> Result<CompletionsByPerson> {
     let mut parts = tokio::task::JoinSet::new();
     for k in 0..PARTS {
-        let pool = pool.clone();
+        let (pool, snapshot) = (from.pool.clone(), from.snapshot.clone());
         let query = completions_query(scope, year, Some((k, PARTS)));
-        parts.spawn(async move { read_completions(&pool, query).await });
+        parts.spawn(async move {
+            let txn = pool.begin_with_options(one_snapshot()).await?;
+            txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+                .await?;
+            let part = read_completions(&txn, query).await?;
+            txn.commit().await?;
+            Ok::<_, Error>(part)
+        });
     }
 
     let mut all = CompletionsByPerson::new();

@@ -213,9 +213,21 @@ async fn people_query(
 ) -> Result<sea_orm::Select<person::Entity>> {
     let mut query = person::Entity::find();
 
-    // An unknown unit or supervisor is refused, as `unitCompliance` refuses
-    // one, rather than answered with nobody: a typo should not read as an
-    // empty unit.
+    // An unknown unit or supervisor is refused, as `quarterlyShortfalls`
+    // refuses one, rather than answered with nobody: a typo should not read
+    // as an empty unit.
+    if filter.unit_code.as_deref() == Some("") {
+        return Err(Error::bad_input(
+            "unitCode",
+            "must not be empty; leave it out for every unit",
+        ));
+    }
+    if filter.supervisor_no.as_deref() == Some("") {
+        return Err(Error::bad_input(
+            "supervisorNo",
+            "must not be empty; leave it out for everyone",
+        ));
+    }
     if let Some(code) = &filter.unit_code {
         let Some(root) = find_unit(db, code).await? else {
             return Err(Error::bad_input("unitCode", format!("unit {code} does not exist")));

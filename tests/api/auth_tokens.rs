@@ -527,6 +527,7 @@ db_test! {
     async fn unknown_routes_and_methods_answer_in_the_graphql_shape(app) {
         let answer = send(routes(&app), Request::get("/report/units/DDB").body(Body::empty()).expect("request")).await;
         assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert!(answer.text.starts_with(r#"{"errors":[{"message":"/report/units/DDB is not"#), "in GraphQL's key order: {}", answer.text);
         assert_eq!(answer.json(), json!({ "errors": [{
             "message": "/report/units/DDB is not a route of learnmap; use /graphql, /reports/units/{code}, /healthz, /readyz or /metrics",
             "extensions": { "code": "NOT_FOUND" }

@@ -436,8 +436,14 @@ db_test! {
         assert_eq!(code(&after), "BAD_USER_INPUT", "{after}");
         assert_eq!(
             after["message"],
-            json!("asOf: E10033 left on 2025-12-31, so is not evaluated as of 2026-03-31, as in unit reports and reminders; ask for a date up to 2025-12-31")
+            json!("asOf: E10033 left on 2025-12-31, so is not evaluated as of 2026-03-31, as in unit reports and reminders; ask for 2025 or earlier")
         );
+
+        // E10017 leaves on 2026-06-30: answered up to that day, not after.
+        let leaving = "query($d: Date) { compliance(employeeNo: \"E10017\", year: 2026, asOf: $d) { status } }";
+        assert!(app.data(leaving, json!({ "d": "2026-06-30" })).await["compliance"]["status"].is_string());
+        let after_leaving = app.error(leaving, json!({ "d": "2026-07-01" })).await;
+        assert!(after_leaving["message"].as_str().is_some_and(|m| m.ends_with("ask for a date up to 2026-06-30")), "{after_leaving}");
 
         // And unitCompliance leaves them out of the year after.
         let unit = app.data(
@@ -445,5 +451,56 @@ db_test! {
             json!({}),
         ).await;
         assert!(!unit.to_string().contains("E10033"), "{unit}");
+    }
+}
+
+db_test! {
+    async fn a_unit_read_while_imports_commit_sees_each_import_wholly_or_not_at_all(app) {
+        use learnmap::compliance::service;
+        use learnmap::graphql::Caller;
+        use learnmap::reference::{self, Reference};
+        use std::sync::Arc;
+
+        crate::personnel_import::load_examples(&app).await;
+        let generation = reference::current_generation(&app.db).await.expect("generation");
+        let reference = Arc::new(Reference::load(&app.db, generation).await.expect("reference"));
+        let read = || service::for_unit_pooled(&app.db, reference.clone(), "DDB", 2026, day(2026, 3, 31));
+        let total = |unit: &service::UnitCompliance| unit.people.iter().map(|p| p.completions.len()).sum::<usize>();
+
+        let before = read().await.expect("read");
+        let people: Vec<String> = before.people.iter().map(|p| p.person.employee_no.clone()).collect();
+        assert!(people.len() > 10, "{} people", people.len());
+
+        // Each import gives everyone in DDB one more completion, so a
+        // consistent read holds the first total plus a whole number of them.
+        const IMPORTS: usize = 12;
+        let schema = app.schema.clone();
+        let imports = people.clone();
+        let writer = tokio::spawn(async move {
+            for i in 0..IMPORTS {
+                let mut csv = String::from("employee_no,course_title,platform,facet,hours,completed_on\n");
+                for no in &imports {
+                    csv.push_str(&format!("{no},讀取一致性演練 {i},other,policy,0.5,2026-02-{:02}\n", i + 1));
+                }
+                let request = async_graphql::Request::new("mutation($csv: String!) { importCompletions(csv: $csv) { rows } }")
+                    .variables(async_graphql::Variables::from_json(json!({ "csv": csv })))
+                    .data(Caller::admin());
+                let response = schema.execute(request).await;
+                assert!(response.errors.is_empty(), "{:?}", response.errors);
+            }
+        });
+
+        let mut seen = Vec::new();
+        while !writer.is_finished() {
+            seen.push(total(&read().await.expect("read while importing")));
+        }
+        writer.await.expect("imports");
+        seen.push(total(&read().await.expect("read after")));
+
+        let (first, step) = (total(&before), people.len());
+        let torn: Vec<usize> = seen.iter().copied().filter(|t| (t - first) % step != 0).collect();
+        assert!(torn.is_empty(), "reads that saw part of an import: {torn:?} (first {first}, step {step})");
+        assert_eq!(seen.last(), Some(&(first + IMPORTS * step)));
+        assert!(seen.len() > 3, "the reads overlapped the imports: {} reads", seen.len());
     }
 }
