@@ -45,43 +45,41 @@ impl Hours {
     /// Parses a decimal written as text (`3`, `2.5`, `1.25`), as found in
     /// imported files.
     pub fn parse(text: &str) -> Option<Self> {
-        let text = text.trim();
-        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-        if whole.is_empty() && frac.is_empty() {
-            return None;
-        }
-        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if !digits(whole) || !digits(frac) {
-            return None;
-        }
-        // Zeros that change nothing (`007`, `1.2300`) are not digits that count.
-        let (whole, frac) = (whole.trim_start_matches('0'), frac.trim_end_matches('0'));
-        if frac.len() > 2 || whole.len() > 9 {
-            return None;
-        }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-        let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-        Some(Hours(whole * 100 + frac))
+        Hours::read(text).ok()
     }
 
-    /// Why [`Hours::parse`] refused `text`, so that a message can say more
-    /// than "not a number" when the text is one.
-    pub fn why_unreadable(text: &str) -> Unreadable {
+    /// [`Hours::parse`], saying what is wrong with text it refuses, so that
+    /// a message can say more than "not a number" when the text is one.
+    pub fn read(text: &str) -> Result<Self, Unreadable> {
         let text = text.trim();
-        let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
-        let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-        let whole = whole.strip_prefix('-').unwrap_or(whole);
-        let number = (digits(whole) || whole.is_empty() && digits(frac)) && (frac.is_empty() || digits(frac));
-
-        if !number {
-            Unreadable::NotANumber
-        } else if text.starts_with('-') {
-            Unreadable::Negative
-        } else if frac.trim_end_matches('0').len() > 2 {
-            Unreadable::TooPrecise
-        } else {
-            Unreadable::TooLarge
+        let (unsigned, negative) = match text.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (text, false),
+        };
+        let (whole, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() && frac.is_empty() || !digits(whole) || !digits(frac) {
+            return Err(Unreadable::NotANumber);
         }
+        if negative {
+            return Err(Unreadable::Negative);
+        }
+
+        // Zeros that change nothing (`007`, `1.2300`) are not digits that count.
+        let (whole, frac) = (whole.trim_start_matches('0'), frac.trim_end_matches('0'));
+        if frac.len() > 2 {
+            return Err(Unreadable::TooPrecise);
+        }
+        if whole.len() > 9 {
+            return Err(Unreadable::TooLarge);
+        }
+        let whole: i64 = if whole.is_empty() {
+            0
+        } else {
+            whole.parse().map_err(|_| Unreadable::NotANumber)?
+        };
+        let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| Unreadable::NotANumber)?;
+        Ok(Hours(whole * 100 + frac))
     }
 
     pub fn as_f64(self) -> f64 {
@@ -98,7 +96,7 @@ impl Hours {
     }
 }
 
-/// What is wrong with text that is not a number of hours.
+/// What is wrong with text that [`Hours::read`] refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unreadable {
     NotANumber,
@@ -193,7 +191,7 @@ mod tests {
             ("-", Unreadable::NotANumber),
             ("1e3", Unreadable::NotANumber),
         ] {
-            assert_eq!(Hours::why_unreadable(text), why, "{text:?}");
+            assert_eq!(Hours::read(text), Err(why), "{text:?}");
         }
         assert_eq!(Hours::parse("000000000001"), Some(Hours::whole(1)));
         assert_eq!(Hours::parse("1.2300000"), Some(Hours::from_centihours(123)));

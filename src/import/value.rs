@@ -52,7 +52,7 @@ fn is_invisible(c: char) -> bool {
 /// Parses hours written as a decimal with at most two places (`2`, `1.5`).
 pub fn parse_hours(text: &str) -> Result<Hours, String> {
     let text = clean(text);
-    Hours::parse(&text).ok_or_else(|| match Hours::why_unreadable(&text).reason() {
+    Hours::read(&text).map_err(|why| match why.reason() {
         Some(reason) => format!("{} {reason}", quote(&text)),
         None => format!("must be a number of hours such as 2 or 1.5, not {}", quote(&text)),
     })

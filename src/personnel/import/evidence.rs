@@ -193,7 +193,7 @@ fn required_detail(row: &Row<'_>) -> std::result::Result<String, FieldError> {
 
 /// Credits or hours, as a number with at most two decimals.
 fn parse_amount(text: &str) -> std::result::Result<Hours, String> {
-    Hours::parse(text).ok_or_else(|| match Hours::why_unreadable(text).reason() {
+    Hours::read(text).map_err(|why| match why.reason() {
         Some(reason) => format!("{} {reason}", quote(text)),
         None => format!(
             "{} is not a number; write the credits or hours as a number such as 20 or 1.5",
