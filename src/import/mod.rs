@@ -12,5 +12,5 @@ pub mod value;
 
 pub use date::parse_date;
 pub use decode::decode;
-pub use table::{Column, Row, Table};
+pub use table::{Column, Row, Table, repeated_keys};
 pub use value::{clean, parse_email, parse_hours, parse_name, parse_yes_no};

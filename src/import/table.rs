@@ -59,6 +59,20 @@ pub struct Table {
     records: Vec<Record>,
 }
 
+/// A key (an employee number, a unit code) that a file gives on more than
+/// one row: each later row is an error on `field`, naming the first row.
+/// `rows` are each row's line and key, in file order.
+pub fn repeated_keys<'a>(field: &str, rows: impl IntoIterator<Item = (usize, &'a str)>) -> Vec<FieldError> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut errors = Vec::new();
+    for (line, key) in rows {
+        if let Some(first) = seen.insert(key, line) {
+            errors.push(FieldError::at_row(line, field, format!("{key} is also on row {first}")));
+        }
+    }
+    errors
+}
+
 /// One non-blank line (or several, with quoted line breaks) of the file.
 #[derive(Debug, Clone)]
 struct Record {

@@ -237,21 +237,10 @@ fn keep_stored_supervisors(named: &mut [Named], existing: &HashMap<String, perso
 
 /// An employee number may appear once per file.
 fn duplicates(named: &[Named]) -> Vec<FieldError> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut errors = Vec::new();
-    for person in named {
-        let Some(no) = person.employee_no.as_deref() else {
-            continue;
-        };
-        if let Some(first) = seen.insert(no, person.line) {
-            errors.push(FieldError::at_row(
-                person.line,
-                "employee_no",
-                format!("{no} is also on row {first}"),
-            ));
-        }
-    }
-    errors
+    crate::import::repeated_keys(
+        "employee_no",
+        named.iter().filter_map(|p| Some((p.line, p.employee_no.as_deref()?))),
+    )
 }
 
 fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {

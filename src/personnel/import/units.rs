@@ -185,19 +185,10 @@ fn parse_rows<'a>(rows: impl Iterator<Item = Row<'a>>) -> (Vec<UnitRow>, Vec<Fie
 
 /// A unit code may appear once per file.
 fn duplicates(named: &[Named]) -> Vec<FieldError> {
-    let mut seen: HashMap<&str, usize> = HashMap::new();
-    let mut errors = Vec::new();
-    for unit in named {
-        let Some(code) = unit.code.as_deref() else { continue };
-        if let Some(first) = seen.insert(code, unit.line) {
-            errors.push(FieldError::at_row(
-                unit.line,
-                "unit_code",
-                format!("{code} is also on row {first}"),
-            ));
-        }
-    }
-    errors
+    crate::import::repeated_keys(
+        "unit_code",
+        named.iter().filter_map(|u| Some((u.line, u.code.as_deref()?))),
+    )
 }
 
 fn parse_row(row: &Row<'_>) -> std::result::Result<UnitRow, Vec<FieldError>> {
