@@ -1,13 +1,26 @@
 //! Shared test set-up: a fresh, migrated and seeded database per test, and the
 //! schema over it.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use async_graphql::{Request, Variables};
 use learnmap::graphql::{self, AppSchema, Caller};
 use learnmap::{db, seed};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::Value;
+
+/// A handle on `db` that counts every statement sent through it, and the
+/// count: the statement-count tests build a schema over the handle.
+pub fn counting_statements(db: &DatabaseConnection) -> (DatabaseConnection, Arc<AtomicUsize>) {
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut counted = db.clone();
+    let seen = counter.clone();
+    counted.set_metric_callback(move |_info| {
+        seen.fetch_add(1, Ordering::Relaxed);
+    });
+    (counted, counter)
+}
 
 pub struct TestApp {
     pub db: DatabaseConnection,

@@ -2,15 +2,14 @@
 //! grow with the number of people it returns. Each statement is counted with
 //! SeaORM's metric callback on the connection the schema uses.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use async_graphql::Request;
 use learnmap::compliance::service;
 use learnmap::demo::{self, DemoOptions};
 use learnmap::graphql::{self, Caller};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, counting_statements};
 
 const UNIT_NESTED: &str = r#"{ unitCompliance(unitCode: "DEMO-A01", year: 2026, asOf: "2026-03-31") {
     people behind(first: 100) { totalCount edges { node { status
@@ -28,12 +27,7 @@ async fn count(app: TestApp, people: usize, query: &str) -> (usize, usize) {
     demo::generate(&app.db, DemoOptions { people, seed: 3 })
         .await
         .expect("gen-demo");
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut db = app.db.clone();
-    let seen = counter.clone();
-    db.set_metric_callback(move |_info| {
-        seen.fetch_add(1, Ordering::Relaxed);
-    });
+    let (db, counter) = counting_statements(&app.db);
     let schema = graphql::schema(db);
     let response = schema.execute(Request::new(query).data(Caller::admin())).await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);

@@ -3,8 +3,7 @@
 //! import, or plain SQL, shows in the very next question, on this schema and
 //! on a second one over the same database (another replica).
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use async_graphql::{Request, Variables};
 use sea_orm::ConnectionTrait;
@@ -14,7 +13,7 @@ use learnmap::graphql::{self, Caller};
 
 use crate::db_test;
 use crate::fixtures::scenario;
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, counting_statements};
 
 const STANDING: &str = r#"query($no: String!) {
   compliance(employeeNo: $no, year: 2026, asOf: "2026-03-31") {
@@ -104,12 +103,7 @@ db_test! {
 /// same question again.
 async fn statements(app: &TestApp) -> (usize, usize) {
     scenario(app).await;
-    let counter = Arc::new(AtomicUsize::new(0));
-    let mut db = app.db.clone();
-    let seen = counter.clone();
-    db.set_metric_callback(move |_info| {
-        seen.fetch_add(1, Ordering::Relaxed);
-    });
+    let (db, counter) = counting_statements(&app.db);
     let schema = graphql::schema(db);
 
     standing_on(&schema, "P1").await;
