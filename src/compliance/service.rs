@@ -241,7 +241,7 @@ async fn export_snapshot(txn: &DatabaseTransaction) -> Result<String> {
 
 async fn unit_from(
     db: &(impl ConnectionTrait + StreamTrait),
-    pool: Option<&Parts>,
+    parts: Option<&Parts>,
     reference: Arc<Reference>,
     unit_code: &str,
     year: i32,
@@ -264,7 +264,7 @@ async fn unit_from(
             .await?;
         Ok(people)
     };
-    let (people, facts) = tokio::try_join!(people, load_facts(db, pool, &scope, year))?;
+    let (people, facts) = tokio::try_join!(people, load_facts(db, parts, &scope, year))?;
     evaluate(reference, unit, people, facts, year, as_of)
 }
 
@@ -389,11 +389,11 @@ pub const PARTS: i32 = 4;
 type CompletionsByPerson = HashMap<i32, Vec<CompletionFact>>;
 
 /// Reads the three kinds of rows at once: over a pool they run side by side
-/// on separate connections, which shortens one person's answer. With `pool`
+/// on separate connections, which shortens one person's answer. With `parts`
 /// a unit's completions are read in [`PARTS`] parts on their own tasks.
 async fn load_facts(
     db: &(impl ConnectionTrait + StreamTrait),
-    pool: Option<&Parts>,
+    parts: Option<&Parts>,
     scope: &Scope,
     year: i32,
 ) -> Result<Facts> {
@@ -412,8 +412,8 @@ async fn load_facts(
         Ok(rows)
     };
     let completions = async {
-        match (pool, scope) {
-            (Some(pool), Scope::Units { .. }) => read_in_parts(pool, scope, year).await,
+        match (parts, scope) {
+            (Some(parts), Scope::Units { .. }) => read_in_parts(parts, scope, year).await,
             _ => read_completions(db, completions_query(scope, year, None)).await,
         }
     };
