@@ -72,7 +72,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
         .extension(nul::RefuseNul)
-        .extension(order::QueryOrder)
+        .extension(order::QueryOrder(parsed.clone()))
         .data(parsed.clone())
         .extension(parsed)
         .limit_depth(MAX_DEPTH)

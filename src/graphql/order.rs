@@ -18,20 +18,27 @@ use async_graphql::parser::types::{
 };
 use async_graphql::{Name, Positioned, Response, ServerResult, Value, Variables};
 
+use super::parsed::ParsedQueries;
+
 type Fragments = HashMap<Name, Positioned<FragmentDefinition>>;
 
-pub struct QueryOrder;
+/// The extension, over the schema's parsed queries: a request whose query
+/// they hold shares that parse instead of copying it.
+pub struct QueryOrder(pub ParsedQueries);
 
 impl ExtensionFactory for QueryOrder {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Reorder::default())
+        Arc::new(Reorder {
+            parsed: self.0.clone(),
+            document: Mutex::new(None),
+        })
     }
 }
 
 /// One request's document, kept from parsing to the end of execution.
-#[derive(Default)]
 struct Reorder {
-    document: Mutex<Option<ExecutableDocument>>,
+    parsed: ParsedQueries,
+    document: Mutex<Option<Arc<ExecutableDocument>>>,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -44,8 +51,9 @@ impl Extension for Reorder {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
+        let shared = self.parsed.shared(query).unwrap_or_else(|| Arc::new(document.clone()));
         if let Ok(mut kept) = self.document.lock() {
-            *kept = Some(document.clone());
+            *kept = Some(shared);
         }
         Ok(document)
     }

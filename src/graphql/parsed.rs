@@ -18,10 +18,12 @@ pub const MAX_TEXT: usize = 8 * 1024;
 
 /// The schema's parsed queries, shared by every request.
 #[derive(Default, Clone)]
-pub struct ParsedQueries(Arc<Mutex<HashMap<String, ExecutableDocument>>>);
+pub struct ParsedQueries(Arc<Mutex<HashMap<String, Arc<ExecutableDocument>>>>);
 
 impl ParsedQueries {
-    fn get(&self, query: &str) -> Option<ExecutableDocument> {
+    /// The kept parse of `query`, shared rather than copied (the response
+    /// ordering keeps it for the whole request too).
+    pub fn shared(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
         self.0.lock().ok()?.get(query).cloned()
     }
 
@@ -31,7 +33,7 @@ impl ParsedQueries {
         }
         let Ok(mut held) = self.0.lock() else { return };
         if held.len() < CAPACITY {
-            held.insert(query.to_string(), document.clone());
+            held.insert(query.to_string(), Arc::new(document.clone()));
         }
     }
 
@@ -59,8 +61,8 @@ impl Extension for ParsedQueries {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if let Some(document) = self.get(query) {
-            return Ok(document);
+        if let Some(document) = self.shared(query) {
+            return Ok(ExecutableDocument::clone(&document));
         }
 
         let document = next.run(ctx, query, variables).await?;
