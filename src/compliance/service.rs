@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate};
 use entity::{Facet, Level, SecurityCategory, completion, course, evidence, person, role_assignment, unit};
@@ -167,18 +168,8 @@ pub async fn for_unit_with(
     unit_from(db, None, reference, unit_code, year, as_of).await
 }
 
-/// [`for_unit_with`] over the pool, for a request that waits on the answer.
-///
-/// Every statement reads one snapshot of the database, so that a report
-/// taken while an import commits counts that import wholly or not at all:
-/// the people, roles and evidence are read in one read-only transaction. On
-/// PostgreSQL the completions, most of the rows, are read in [`PARTS`] parts
-/// side by side on their own connections and decoded on their own tasks,
-/// each part's transaction joining the first one's snapshot
-/// (`pg_export_snapshot`, as `pg_dump`'s parallel workers do), so that
-/// decoding uses every core while the database scans. SQLite cannot share a
-/// snapshot between connections, so there everything is read in the one
-/// transaction.
+/// [`for_unit_with`] over the pool, for a request that waits on the answer:
+/// one unit read from its own [`Snapshot`].
 pub async fn for_unit_pooled(
     pool: &DatabaseConnection,
     reference: Arc<Reference>,
@@ -186,21 +177,68 @@ pub async fn for_unit_pooled(
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
-    if pool.get_database_backend() != DbBackend::Postgres {
-        let txn = pool.begin().await?;
-        let unit = unit_from(&txn, None, reference, unit_code, year, as_of).await?;
-        txn.commit().await?;
-        return Ok(unit);
+    let snapshot = Snapshot::open(pool).await?;
+    let unit = snapshot.unit(reference, unit_code, year, as_of).await?;
+    snapshot.close().await?;
+    Ok(unit)
+}
+
+/// The database as it was at one moment, for reading one unit or many.
+///
+/// Every statement reads the same state, so that a report taken while an
+/// import commits counts that import wholly or not at all, and the quarterly
+/// job's agencies all see one moment: the people, roles and evidence are read
+/// in one read-only transaction. On PostgreSQL the completions, most of the
+/// rows, are read in [`PARTS`] parts side by side on their own connections
+/// and decoded on their own tasks, each part's transaction joining the first
+/// one's snapshot (`pg_export_snapshot`, as `pg_dump`'s parallel workers
+/// do), so that decoding uses every core while the database scans. SQLite
+/// cannot share a snapshot between connections, so there everything is read
+/// in the one transaction.
+pub struct Snapshot {
+    txn: DatabaseTransaction,
+    parts: Option<Parts>,
+}
+
+impl Snapshot {
+    pub async fn open(pool: &DatabaseConnection) -> Result<Snapshot> {
+        if pool.get_database_backend() != DbBackend::Postgres {
+            let txn = pool.begin().await?;
+            return Ok(Snapshot { txn, parts: None });
+        }
+
+        let txn = pool.begin_with_options(one_snapshot()).await?;
+        let parts = Parts {
+            pool: pool.clone(),
+            snapshot: export_snapshot(&txn).await?,
+        };
+        Ok(Snapshot {
+            txn,
+            parts: Some(parts),
+        })
     }
 
-    let txn = pool.begin_with_options(one_snapshot()).await?;
-    let parts = Parts {
-        pool: pool.clone(),
-        snapshot: export_snapshot(&txn).await?,
-    };
-    let unit = unit_from(&txn, Some(&parts), reference, unit_code, year, as_of).await?;
-    txn.commit().await?;
-    Ok(unit)
+    /// Everyone in the unit and below who has not left before the as-of date.
+    pub async fn unit(
+        &self,
+        reference: Arc<Reference>,
+        unit_code: &str,
+        year: i32,
+        as_of: NaiveDate,
+    ) -> Result<UnitCompliance> {
+        unit_from(&self.txn, self.parts.as_ref(), reference, unit_code, year, as_of).await
+    }
+
+    /// The snapshot's transaction, for other reads of the same moment.
+    pub fn reader(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Ends the read transaction (it wrote nothing).
+    pub async fn close(self) -> Result<()> {
+        self.txn.commit().await?;
+        Ok(())
+    }
 }
 
 /// Where the parts of a unit's completions are read: connections of `pool`,
@@ -413,7 +451,7 @@ async fn load_facts(
     };
     let completions = async {
         match (parts, scope) {
-            (Some(parts), Scope::Units { .. }) => read_in_parts(parts, scope, year).await,
+            (Some(parts), Scope::Units { .. }) => read_in_parts(db, parts, scope, year).await,
             _ => read_completions(db, completions_query(scope, year, None)).await,
         }
     };
@@ -463,29 +501,50 @@ async fn read_completions(
     Ok(by_person)
 }
 
+/// How long a part waits for a connection of its own before it is left to
+/// the snapshot's connection. Each unit read holds that connection while its
+/// parts wait for theirs, so with a few large reads at once every connection
+/// of the pool could be held by a read waiting for more.
+const PART_WAIT: Duration = Duration::from_millis(100);
+
 /// The parts are disjoint sets of people, so their maps are merged by
 /// moving each person's vector, never by joining two. The tasks belong to
 /// the request: if it is dropped (the client went away) or one part fails,
-/// the others are stopped with it.
-async fn read_in_parts(from: &Parts, scope: &Scope, year: i32) -> Result<CompletionsByPerson> {
+/// the others are stopped with it. A part that found no free connection is
+/// read afterwards on `db`, the snapshot's own transaction.
+async fn read_in_parts(
+    db: &(impl ConnectionTrait + StreamTrait),
+    from: &Parts,
+    scope: &Scope,
+    year: i32,
+) -> Result<CompletionsByPerson> {
     let mut parts = tokio::task::JoinSet::new();
     for k in 0..PARTS {
         let (pool, snapshot) = (from.pool.clone(), from.snapshot.clone());
         let query = completions_query(scope, year, Some((k, PARTS)));
         parts.spawn(async move {
-            let txn = pool.begin_with_options(one_snapshot()).await?;
+            let Ok(txn) = tokio::time::timeout(PART_WAIT, pool.begin_with_options(one_snapshot())).await else {
+                return Ok((k, None));
+            };
+            let txn = txn?;
             txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
                 .await?;
             let part = read_completions(&txn, query).await?;
             txn.commit().await?;
-            Ok::<_, Error>(part)
+            Ok::<_, Error>((k, Some(part)))
         });
     }
 
     let mut all = CompletionsByPerson::new();
+    let mut left = Vec::new();
     while let Some(part) = parts.join_next().await {
-        let part = part.map_err(|e| Error::Internal(format!("reading completions stopped: {e}")))??;
-        all.extend(part);
+        match part.map_err(|e| Error::Internal(format!("reading completions stopped: {e}")))?? {
+            (_, Some(part)) => all.extend(part),
+            (k, None) => left.push(k),
+        }
+    }
+    for k in left {
+        all.extend(read_completions(db, completions_query(scope, year, Some((k, PARTS)))).await?);
     }
     Ok(all)
 }

@@ -5,3 +5,4 @@ pub mod lease;
 pub mod quarter;
 pub mod quarterly;
 pub mod scheduler;
+pub mod shortfall;

@@ -11,31 +11,28 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate, Utc};
-use entity::{Facet, SecurityCategory, job_run, person, quarterly_shortfall, unit};
+use entity::{Facet, SecurityCategory, job_run, person, unit};
 use minijinja::context;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
+use super::shortfall::{self, Period, ShortfallRow};
 use super::{lease, quarter};
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::names;
-use crate::compliance::engine::{Line, Status};
-use crate::compliance::service::{self, PersonCompliance, UnitCompliance};
+use crate::compliance::engine::Status;
+use crate::compliance::service::{self, PersonCompliance, Snapshot, UnitCompliance};
 use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::mail::outbox::{self, NewMessage};
 use crate::mail::templates;
 use crate::reference::{self, Reference};
-use crate::report::status_code;
 use crate::text;
 
 pub const JOB: &str = "quarterly_shortfall";
 const LEASE_TTL_MINUTES: i64 = 30;
-/// Snapshot rows per insert: 17 columns each stays under SQLite's 32,766
-/// bind parameters.
-const SNAPSHOT_CHUNK: usize = 1_000;
 
 /// What started a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,10 +201,16 @@ struct Counts {
     digests: usize,
 }
 
-/// Evaluates agency by agency inside one transaction: each agency's snapshot
-/// rows and reminders are written before the next agency is loaded, so memory
-/// holds one agency at a time; digests follow from a compact note of who is
-/// behind. Either all of it lands or, on error or in a dry run, none.
+/// Evaluates agency by agency and writes each agency's snapshot rows and
+/// reminders while the next agency is read, all in one write transaction:
+/// either all of it lands or, on error or in a dry run, none. Memory holds
+/// an agency or two at a time; digests follow from a compact note of who is
+/// behind.
+///
+/// On PostgreSQL everything is read from one [`Snapshot`], taken as the run
+/// starts, in parts on connections of their own, so that reading and writing
+/// go on side by side. SQLite has one writer and cannot share a snapshot
+/// between connections, so there the run reads in its write transaction.
 async fn compute_and_queue(
     db: &DatabaseConnection,
     request: &RunRequest,
@@ -215,28 +218,49 @@ async fn compute_and_queue(
     run_id: i32,
     actor: &Actor,
 ) -> Result<(Counts, Vec<Planned>)> {
-    let txn = crate::db::begin_write(db).await?;
+    let snapshot = match db.get_database_backend() {
+        DbBackend::Postgres => Some(Snapshot::open(db).await?),
+        _ => None,
+    };
+    // A dry run writes nothing, so it takes no write lock: on SQLite imports
+    // go on beside it instead of waiting for it.
+    let txn = if request.dry_run {
+        db.begin().await?
+    } else {
+        crate::db::begin_write(db).await?
+    };
+    let source = match &snapshot {
+        Some(snapshot) => Source::Snapshot(snapshot),
+        None => Source::Run(&txn),
+    };
+
     let suffix = format!(":{}:Q{}", request.year, request.quarter);
     let mut progress = Progress::new(outbox::keys_ending_with(&txn, &suffix).await?);
+    let period = Period {
+        year: request.year,
+        quarter: request.quarter as i32,
+        run_id,
+    };
     if !request.dry_run {
-        delete_snapshot(&txn, request).await?;
+        shortfall::delete(&txn, period).await?;
     }
 
-    let generation = reference::current_generation(&txn).await?;
-    let reference = Arc::new(Reference::load(&txn, generation).await?);
-    for agency in agencies(&txn).await? {
-        let unit = service::for_unit_with(&txn, reference.clone(), &agency.code, request.year, as_of).await?;
-        if !request.dry_run {
-            insert_snapshot(&txn, request, run_id, &unit.people).await?;
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(1);
+    let read = evaluate_agencies(&source, request, as_of, &mut progress, batches);
+    let write = async {
+        while let Some(batch) = received.recv().await {
+            if !request.dry_run {
+                shortfall::insert(&txn, period, batch.rows).await?;
+                outbox::queue_many(&txn, batch.messages, Utc::now()).await?;
+            }
         }
-        let reminders = reminders(&unit, request, as_of)?;
-        progress.queue(&txn, reminders, request.dry_run).await?;
-        progress.note(&unit.people);
+        Ok(())
+    };
+    tokio::try_join!(read, write)?;
+
+    if let Some(snapshot) = snapshot {
+        snapshot.close().await?;
     }
-
-    let digests = digests(&txn, std::mem::take(&mut progress.behind), request, as_of).await?;
-    progress.queue(&txn, digests, request.dry_run).await?;
-
     if request.dry_run {
         txn.rollback().await?;
     } else {
@@ -244,6 +268,76 @@ async fn compute_and_queue(
         txn.commit().await?;
     }
     Ok((progress.counts, progress.planned))
+}
+
+/// Where a run reads people and their facts.
+enum Source<'a> {
+    Snapshot(&'a Snapshot),
+    Run(&'a DatabaseTransaction),
+}
+
+impl Source<'_> {
+    fn reader(&self) -> &DatabaseTransaction {
+        match self {
+            Source::Snapshot(snapshot) => snapshot.reader(),
+            Source::Run(txn) => txn,
+        }
+    }
+
+    async fn unit(&self, reference: Arc<Reference>, code: &str, year: i32, as_of: NaiveDate) -> Result<UnitCompliance> {
+        match self {
+            Source::Snapshot(snapshot) => snapshot.unit(reference, code, year, as_of).await,
+            Source::Run(txn) => service::for_unit_with(*txn, reference, code, year, as_of).await,
+        }
+    }
+}
+
+/// What one agency, or the digests at the end, leave to be written.
+struct Batch {
+    rows: Vec<ShortfallRow>,
+    messages: Vec<NewMessage>,
+}
+
+/// Reads and evaluates each agency in turn, plans its reminders and sends
+/// them on to be written; then the digests. Stops early when the writer has
+/// stopped, whose error is the run's.
+async fn evaluate_agencies(
+    source: &Source<'_>,
+    request: &RunRequest,
+    as_of: NaiveDate,
+    progress: &mut Progress,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+) -> Result<()> {
+    let db = source.reader();
+    let generation = reference::current_generation(db).await?;
+    let reference = Arc::new(Reference::load(db, generation).await?);
+
+    for agency in agencies(db).await? {
+        let unit = source
+            .unit(reference.clone(), &agency.code, request.year, as_of)
+            .await?;
+        let rows = if request.dry_run {
+            Vec::new()
+        } else {
+            shortfall::rows_of(&unit.people)
+        };
+        let messages = reminders(&unit, request, as_of)?;
+        progress.plan(&messages);
+        progress.note(&unit.people);
+        if batches.send(Batch { rows, messages }).await.is_err() {
+            return Ok(());
+        }
+    }
+
+    let messages = digests(db, std::mem::take(&mut progress.behind), request, as_of).await?;
+    progress.plan(&messages);
+    let _ = batches
+        .send(Batch {
+            rows: Vec::new(),
+            messages,
+        })
+        .await;
+    Ok(())
 }
 
 /// The audit entry of a real run: what it snapshot and queued.
@@ -289,9 +383,10 @@ impl Progress {
         }
     }
 
-    /// Plans the messages and, unless dry, queues them in a few statements.
-    async fn queue(&mut self, txn: &DatabaseTransaction, messages: Vec<NewMessage>, dry_run: bool) -> Result<()> {
-        for message in &messages {
+    /// Counts the messages and notes which are new; they are written by the
+    /// run's writer.
+    fn plan(&mut self, messages: &[NewMessage]) {
+        for message in messages {
             let new = self.queued.insert(message.key.clone());
             match (message.kind, new) {
                 ("reminder", true) => self.counts.reminders += 1,
@@ -305,11 +400,6 @@ impl Progress {
                 new,
             });
         }
-
-        if !dry_run {
-            outbox::queue_many(txn, messages, Utc::now()).await?;
-        }
-        Ok(())
     }
 
     /// Counts an agency's people and keeps, of those behind, what a digest shows.
@@ -331,73 +421,6 @@ async fn agencies(db: &impl ConnectionTrait) -> Result<Vec<unit::Model>> {
         .order_by_asc(unit::Column::Code)
         .all(db)
         .await?)
-}
-
-/// A rerun of a quarter replaces its snapshot; other quarters stay.
-async fn delete_snapshot(txn: &DatabaseTransaction, request: &RunRequest) -> Result<()> {
-    quarterly_shortfall::Entity::delete_many()
-        .filter(quarterly_shortfall::Column::Year.eq(request.year))
-        .filter(quarterly_shortfall::Column::Quarter.eq(request.quarter as i32))
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-async fn insert_snapshot(
-    txn: &DatabaseTransaction,
-    request: &RunRequest,
-    run_id: i32,
-    people: &[PersonCompliance],
-) -> Result<()> {
-    let rows: Vec<quarterly_shortfall::ActiveModel> = people
-        .iter()
-        .flat_map(|p| {
-            p.evaluation
-                .lines
-                .iter()
-                .map(move |line| snapshot_row(request, run_id, p, line))
-        })
-        .collect();
-    for chunk in rows.chunks(SNAPSHOT_CHUNK) {
-        quarterly_shortfall::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(txn)
-            .await?;
-    }
-    Ok(())
-}
-
-fn snapshot_row(
-    request: &RunRequest,
-    run_id: i32,
-    p: &PersonCompliance,
-    line: &Line,
-) -> quarterly_shortfall::ActiveModel {
-    let centi = |h: Hours| h.centihours() as i32;
-    quarterly_shortfall::ActiveModel {
-        year: Set(request.year),
-        quarter: Set(request.quarter as i32),
-        run_id: Set(run_id),
-        person_id: Set(p.person.id),
-        employee_no: Set(p.person.employee_no.clone()),
-        unit_id: Set(p.person.unit_id),
-        status: Set(status_code(p.evaluation.status).to_string()),
-        facet: Set(line.requirement.facet),
-        security_category: Set(line.requirement.security_category),
-        levels: Set(line
-            .requirement
-            .levels
-            .iter()
-            .map(|l| format!("{l:?}"))
-            .collect::<Vec<_>>()
-            .join(",")),
-        window_years: Set(line.requirement.window_years.into()),
-        required_centihours: Set(centi(line.required)),
-        counted_centihours: Set(centi(line.counted)),
-        expected_centihours: Set(centi(line.expected)),
-        shortfall_centihours: Set(centi(line.shortfall)),
-        behind: Set(line.behind),
-        ..Default::default()
-    }
 }
 
 fn has_left(person: &person::Model, today: NaiveDate) -> bool {

@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use entity::outbox;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Set, Statement, Value,
 };
 
 use super::templates::Rendered;
@@ -29,16 +30,26 @@ pub struct NewMessage {
     pub rendered: Rendered,
 }
 
-/// Rows per insert: 15 columns each keeps a chunk far below PostgreSQL's
-/// 65,535 bind parameters, and a few hundred bodies in memory at once.
+/// Rows per insert on SQLite: 15 columns each keeps a chunk far below its
+/// bind parameters, and a few hundred bodies in memory at once.
 const QUEUE_CHUNK: usize = 200;
 
 /// Queues many messages in a few statements; a key queued before keeps its
 /// first message. Returns how many rows were added.
+///
+/// On PostgreSQL the messages go in one statement whose columns are bound as
+/// arrays and spread back into rows by `unnest`, as the quarterly snapshot's
+/// are: one statement text, parsed and planned once, however many messages.
 pub async fn queue_many(db: &impl ConnectionTrait, messages: Vec<NewMessage>, now: DateTime<Utc>) -> Result<u64> {
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    if db.get_database_backend() == DbBackend::Postgres {
+        return queue_unnested(db, messages, now).await;
+    }
+
     let mut added = 0;
     let mut rows = messages.into_iter().map(|m| pending(m, now)).peekable();
-
     while rows.peek().is_some() {
         let chunk: Vec<outbox::ActiveModel> = rows.by_ref().take(QUEUE_CHUNK).collect();
         added += outbox::Entity::insert_many(chunk)
@@ -46,6 +57,49 @@ pub async fn queue_many(db: &impl ConnectionTrait, messages: Vec<NewMessage>, no
             .exec_without_returning(db)
             .await?;
     }
+    Ok(added)
+}
+
+const QUEUE_UNNESTED: &str = "INSERT INTO outbox \
+    (key, kind, recipient_no, recipient_name, recipient_email, subject, text_body, html_body, \
+     status, attempts, next_attempt_at, created_at) \
+    SELECT m.*, $9, 0, $10, $10 \
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) \
+      AS m(key, kind, recipient_no, recipient_name, recipient_email, subject, text_body, html_body) \
+    ON CONFLICT (key) DO NOTHING";
+
+async fn queue_unnested(db: &impl ConnectionTrait, messages: Vec<NewMessage>, now: DateTime<Utc>) -> Result<u64> {
+    let mut columns: [Vec<String>; 8] = Default::default();
+    for column in &mut columns {
+        column.reserve_exact(messages.len());
+    }
+    for m in messages {
+        let fields = [
+            m.key,
+            m.kind.to_string(),
+            m.recipient_no,
+            m.recipient_name,
+            m.recipient_email,
+            m.rendered.subject,
+            m.rendered.text,
+            m.rendered.html,
+        ];
+        for (column, field) in columns.iter_mut().zip(fields) {
+            column.push(field);
+        }
+    }
+
+    let mut values: Vec<Value> = columns.into_iter().map(Value::from).collect();
+    values.push(PENDING.into());
+    values.push(now.into());
+    let added = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            QUEUE_UNNESTED,
+            values,
+        ))
+        .await?
+        .rows_affected();
     Ok(added)
 }
 

@@ -428,6 +428,37 @@ db_test! {
 }
 
 db_test! {
+    async fn more_unit_reads_at_once_than_the_pool_has_connections_all_finish(app) {
+        use learnmap::compliance::service;
+        use learnmap::reference::{self, Reference};
+        use std::sync::Arc;
+
+        learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 60, seed: 4 }).await.expect("gen-demo");
+        let generation = reference::current_generation(&app.db).await.expect("generation");
+        let reference = Arc::new(Reference::load(&app.db, generation).await.expect("reference"));
+        let as_of = day(2026, 3, 31);
+        let alone = service::for_unit_pooled(&app.db, reference.clone(), "DEMO-A01", 2026, as_of).await.expect("alone");
+        let expected: usize = alone.people.iter().map(|p| p.completions.len()).sum();
+        assert!(expected > 100, "{expected} completions");
+
+        // Each read holds a connection while its parts ask for more; sixteen
+        // at once are more than the pool's ten connections.
+        let mut reads = tokio::task::JoinSet::new();
+        for _ in 0..16 {
+            let (db, reference) = (app.db.clone(), reference.clone());
+            reads.spawn(async move { service::for_unit_pooled(&db, reference, "DEMO-A01", 2026, as_of).await });
+        }
+        let all = tokio::time::timeout(std::time::Duration::from_secs(20), reads.join_all())
+            .await
+            .expect("every read finished within 20 s");
+        for read in all {
+            let unit = read.expect("a read at once with fifteen others");
+            assert_eq!(unit.people.iter().map(|p| p.completions.len()).sum::<usize>(), expected);
+        }
+    }
+}
+
+db_test! {
     async fn someone_who_left_is_answered_only_up_to_their_last_day(app) {
         crate::personnel_import::load_examples(&app).await;
         let query = "query($d: Date) { compliance(employeeNo: \"E10033\", year: 2026, asOf: $d) { status } }";

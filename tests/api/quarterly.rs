@@ -362,3 +362,63 @@ fn the_run_after_new_year_in_taipei_is_q4_of_the_year_before() {
         (2026, 3)
     );
 }
+
+db_test! {
+    async fn a_run_while_imports_commit_sees_each_import_in_every_agency_or_in_none(app) {
+        use learnmap::graphql::Caller;
+
+        crate::personnel_import::load_examples(&app).await;
+
+        // Each import adds two people who owe everything, one in DDB and one
+        // in DST-JM, two agencies the run reads one after the other. A run
+        // that reads one moment reminds both or neither.
+        const IMPORTS: usize = 16;
+        let schema = app.schema.clone();
+        let writer = tokio::spawn(async move {
+            for i in 0..IMPORTS {
+                let csv = format!(
+                    "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on,technical_background\n\
+                     T{i:02}A,讀取一致 甲{i},t{i}a@example.gov.tw,DDB,it_staff,E10001,2020-01-01,,\n\
+                     T{i:02}C,讀取一致 丙{i},t{i}c@example.gov.tw,DST-JM,it_staff,,2020-01-01,,\n"
+                );
+                let request = async_graphql::Request::new(
+                    "mutation($csv: String!) { importPeople(csv: $csv, dryRun: false) { rows } }",
+                )
+                .variables(async_graphql::Variables::from_json(json!({ "csv": csv })))
+                .data(Caller::admin());
+                let response = schema.execute(request).await;
+                assert!(response.errors.is_empty(), "{:?}", response.errors);
+            }
+        });
+
+        let dry = RunRequest { dry_run: true, ..request(1, Trigger::Cli, "test") };
+        let mut runs = Vec::new();
+        while !writer.is_finished() || runs.len() < 3 {
+            let Outcome::Ran { messages, .. } = quarterly::run(&app.db, dry.clone()).await.expect("run") else {
+                panic!("a dry run runs")
+            };
+            runs.push(messages);
+        }
+        writer.await.expect("imports");
+        let Outcome::Ran { messages, .. } = quarterly::run(&app.db, dry).await.expect("run") else {
+            panic!("a dry run runs")
+        };
+        runs.push(messages);
+
+        let reminded = |messages: &[quarterly::Planned], no: &str| {
+            messages.iter().any(|m| m.kind == "reminder" && m.recipient_no == no)
+        };
+        let mut torn = Vec::new();
+        for (run, messages) in runs.iter().enumerate() {
+            for i in 0..IMPORTS {
+                let (a, c) = (format!("T{i:02}A"), format!("T{i:02}C"));
+                if reminded(messages, &a) != reminded(messages, &c) {
+                    torn.push((run, i));
+                }
+            }
+        }
+        assert!(torn.is_empty(), "runs that saw an import in one agency only (run, import): {torn:?}");
+        let last = &runs[runs.len() - 1];
+        assert!((0..IMPORTS).all(|i| reminded(last, &format!("T{i:02}A"))), "after the imports every new person is reminded");
+    }
+}
