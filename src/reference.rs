@@ -126,7 +126,9 @@ impl Reference {
     }
 
     pub fn unit_by_code(&self, code: &str) -> Option<&unit::Model> {
-        self.unit_codes.get(code.trim()).and_then(|id| self.units.get(id))
+        self.unit_codes
+            .get(&crate::personnel::unit_key(code))
+            .and_then(|id| self.units.get(id))
     }
 
     /// The units directly below, by code.

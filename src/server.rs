@@ -457,8 +457,8 @@ fn download(code: &str, query: ReportQuery, bytes: Vec<u8>) -> Response {
 /// `Content-Disposition` for a file name that may hold any Unicode (unit
 /// codes such as `工務局` do): `filename*` carries it percent-encoded as UTF-8
 /// (RFC 6266, RFC 8187), which browsers use, and `filename` an ASCII
-/// stand-in for the rest, with `_` for each character it cannot hold (and
-/// for `/`, which a browser would read as a folder).
+/// stand-in for the rest, with `_` for each character it cannot hold. In
+/// both, `/` and `\` become `_`: a saved file name holds no folder.
 fn attachment(filename: &str) -> String {
     /// What RFC 8187's `attr-char` leaves unencoded: letters, digits and `!#$&+-.^_`|~`.
     const ENCODED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
@@ -485,7 +485,8 @@ fn attachment(filename: &str) -> String {
             }
         })
         .collect();
-    let encoded = percent_encoding::utf8_percent_encode(filename, ENCODED);
+    let no_folders = filename.replace(['/', '\\'], "_");
+    let encoded = percent_encoding::utf8_percent_encode(&no_folders, ENCODED);
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
@@ -573,7 +574,7 @@ mod tests {
         );
         assert_eq!(
             attachment("learnmap-PW/1-2026.csv"),
-            "attachment; filename=\"learnmap-PW_1-2026.csv\"; filename*=UTF-8''learnmap-PW%2F1-2026.csv"
+            "attachment; filename=\"learnmap-PW_1-2026.csv\"; filename*=UTF-8''learnmap-PW_1-2026.csv"
         );
         assert_eq!(
             attachment("a\"b;c.csv"),

@@ -230,7 +230,9 @@ fn caller_of(claims: &ReadClaims) -> Result<Caller, AuthError> {
     if employee_no.chars().count() > MAX_SUBJECT_CHARS || employee_no.chars().any(char::is_control) {
         return Err(AuthError::Invalid("the subject is not an employee number".into()));
     }
-    let employee_no = employee_no.to_string();
+    // An identity provider may print the number in lower case or full width,
+    // as HR systems do; the caller is the person the number folds to.
+    let employee_no = crate::personnel::employee_key(employee_no);
     Ok(if claims.is_admin() {
         Caller::Admin {
             employee_no: Some(employee_no),
@@ -259,16 +261,14 @@ impl Signer {
 
     /// A token for an employee, valid for `ttl` from now.
     pub fn token(&self, employee_no: &str, admin: bool, ttl: Duration) -> anyhow::Result<String> {
-        let employee_no = employee_no.trim();
-        if employee_no.is_empty() {
-            anyhow::bail!("the employee number is empty");
-        }
+        let employee_no = crate::import::value::parse_employee_no(&crate::import::clean(employee_no))
+            .map_err(|e| anyhow::anyhow!("--employee: {e}"))?;
         if ttl.is_zero() || ttl > MAX_TTL {
             anyhow::bail!("the lifetime must be above 0 and at most 366 days");
         }
         let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
         let claims = IssuedClaims {
-            sub: employee_no,
+            sub: &employee_no,
             iss: &self.issuer,
             aud: &self.audience,
             iat: now,

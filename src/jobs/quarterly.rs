@@ -122,6 +122,9 @@ pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor)
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
     service::as_of_for(request.year, Some(as_of), request.today)?;
+    // A year without rules is refused before anything is recorded, as a
+    // quarter that has not ended is: it is no run.
+    crate::rules::require_in_force(db, request.year).await?;
     if !request.dry_run && as_of >= request.today {
         return Err(Error::bad_input(
             "quarter",

@@ -1,5 +1,5 @@
 //! The scheduler: tokio-cron-scheduler with the time zone and cron expression
-//! from configuration, and a catch-up run at start-up.
+//! from configuration, and catch-up runs at start-up and every hour.
 
 use std::str::FromStr;
 
@@ -21,6 +21,12 @@ pub struct ScheduleConfig {
     /// With a seconds field: `0 0 8 1 1,4,7,10 *` is 08:00 on Jan 1, Apr 1,
     /// Jul 1 and Oct 1.
     pub quarterly_cron: String,
+    /// When the last quarter is run if it has no completed run yet: every
+    /// hour at 17 minutes past by default, so that a quarter whose scheduled
+    /// run found nobody to evaluate (the people were imported later) or
+    /// failed runs within the hour, not at the next restart. A quarter
+    /// already done costs one query.
+    pub catch_up_cron: String,
     /// An IANA zone name, `Asia/Taipei` by default.
     pub timezone: String,
     /// This replica's name in the job lease.
@@ -31,6 +37,7 @@ impl Default for ScheduleConfig {
     fn default() -> Self {
         ScheduleConfig {
             quarterly_cron: "0 0 8 1 1,4,7,10 *".into(),
+            catch_up_cron: "0 17 * * * *".into(),
             timezone: "Asia/Taipei".into(),
             holder: format!("replica-{}", std::process::id()),
         }
@@ -52,18 +59,23 @@ pub async fn start(
     let tz = timezone(&schedule.timezone)?;
     let scheduler = JobScheduler::new().await.map_err(scheduler_error)?;
 
-    let cron = schedule.quarterly_cron.clone();
-    let job = Job::new_async_tz(cron.as_str(), tz, move |_id, _lock| {
+    for (cron, trigger) in [
+        (schedule.quarterly_cron.clone(), Trigger::Schedule),
+        (schedule.catch_up_cron.clone(), Trigger::CatchUp),
+    ] {
         let (db, schedule, mail, shutdown) = (db.clone(), schedule.clone(), mail.clone(), shutdown.clone());
-        Box::pin(async move {
-            let stop = shutdown.token().clone();
-            shutdown
-                .track(run_last_quarter(&db, &schedule, &mail, Trigger::Schedule, &stop))
-                .await;
+        let job = Job::new_async_tz(cron.as_str(), tz, move |_id, _lock| {
+            let (db, schedule, mail, shutdown) = (db.clone(), schedule.clone(), mail.clone(), shutdown.clone());
+            Box::pin(async move {
+                let stop = shutdown.token().clone();
+                shutdown
+                    .track(run_last_quarter(&db, &schedule, &mail, trigger, &stop))
+                    .await;
+            })
         })
-    })
-    .map_err(scheduler_error)?;
-    scheduler.add(job).await.map_err(scheduler_error)?;
+        .map_err(scheduler_error)?;
+        scheduler.add(job).await.map_err(scheduler_error)?;
+    }
     scheduler.start().await.map_err(scheduler_error)?;
     Ok(scheduler)
 }

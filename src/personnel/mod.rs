@@ -26,6 +26,13 @@ pub fn employee_key(employee_no: &str) -> String {
     crate::import::clean(employee_no).to_ascii_uppercase()
 }
 
+/// Unit codes are stored half-width, as imports write them, and compared
+/// with their case (`ddb` is not `DDB`); lookups fold the width the same way,
+/// so `ＤＤＢ` in a query, URL or command finds `DDB`.
+pub fn unit_key(code: &str) -> String {
+    crate::import::clean(code)
+}
+
 pub async fn find_person(db: &impl ConnectionTrait, employee_no: &str) -> Result<Option<person::Model>> {
     Ok(person::Entity::find()
         .filter(person::Column::EmployeeNo.eq(employee_key(employee_no)))
@@ -271,7 +278,7 @@ pub async fn units(db: &impl ConnectionTrait) -> Result<Vec<unit::Model>> {
 
 pub async fn find_unit(db: &impl ConnectionTrait, code: &str) -> Result<Option<unit::Model>> {
     Ok(unit::Entity::find()
-        .filter(unit::Column::Code.eq(code.trim()))
+        .filter(unit::Column::Code.eq(unit_key(code)))
         .one(db)
         .await?)
 }

@@ -194,6 +194,42 @@ db_test! {
 }
 
 db_test! {
+    async fn a_subject_in_lower_case_or_full_width_is_the_same_employee(app) {
+        load_examples(&app).await;
+        // E10002 supervises E10005; an identity provider may print either
+        // number as an HR system does.
+        for (staff, supervisor) in [("e10005", "e10002"), ("Ｅ１０００５", "ｅ10002")] {
+            let staff = bearer(&signer().sign(&claims(staff)).expect("token"));
+            let own = query(&app, r#"{ compliance(employeeNo: "E10005", year: 2026, asOf: "2026-03-31") { status } }"#, Some(&staff)).await;
+            assert!(own.json()["data"]["compliance"]["status"].is_string(), "{}", own.text);
+            let me = query(&app, "{ me { employeeNo } }", Some(&staff)).await;
+            assert_eq!(me.json(), json!({ "data": { "me": { "employeeNo": "E10005" } } }));
+
+            let supervisor = bearer(&signer().sign(&claims(supervisor)).expect("token"));
+            let report = query(&app, r#"{ person(employeeNo: "E10005") { name } }"#, Some(&supervisor)).await;
+            assert_eq!(report.json()["data"]["person"]["name"], json!("李佩珊"), "{}", report.text);
+        }
+    }
+}
+
+#[test]
+fn a_token_is_signed_only_for_an_employee_number() {
+    let refused = signer()
+        .token("a b", false, Duration::from_secs(60))
+        .expect_err("a space");
+    assert_eq!(
+        refused.to_string(),
+        "--employee: \"a b\" is not an employee number (letters, digits and -, at most 32)"
+    );
+
+    let folded = signer()
+        .token("ｅ10005", false, Duration::from_secs(60))
+        .expect("a number");
+    let verified = verifier().verify(&folded).expect("verified");
+    assert_eq!(verified, learnmap::graphql::Caller::person("E10005"));
+}
+
+db_test! {
     async fn the_admin_role_makes_an_admin(app) {
         load_examples(&app).await;
         let people = "{ people(first: 1) { totalCount } }";

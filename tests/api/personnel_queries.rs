@@ -691,3 +691,29 @@ db_test! {
         assert!(known["people"]["totalCount"].as_i64().is_some_and(|n| n > 0), "{known}");
     }
 }
+
+db_test! {
+    async fn a_unit_code_in_full_width_is_the_unit_but_its_case_still_counts(app) {
+        load_examples(&app).await;
+
+        let full = app.data(
+            "{ unit(code: \"ＤＤＢ-ＰＬＮ\") { code } \
+               people(filter: { unitCode: \"ＤＤＢ-ＰＬＮ\" }) { totalCount } \
+               unitCompliance(unitCode: \"ＤＤＢ-ＰＬＮ\", year: 2026, asOf: \"2026-03-31\") { unit { code } people } }",
+            json!({}),
+        ).await;
+        let half = app.data(
+            "{ people(filter: { unitCode: \"DDB-PLN\" }) { totalCount } }",
+            json!({}),
+        ).await;
+        let count = &half["people"]["totalCount"];
+        assert!(count.as_i64().is_some_and(|n| n > 1), "{half}");
+        assert_eq!(full["unit"], json!({ "code": "DDB-PLN" }));
+        assert_eq!(&full["people"]["totalCount"], count);
+        assert_eq!(full["unitCompliance"]["unit"], json!({ "code": "DDB-PLN" }));
+        assert_eq!(&full["unitCompliance"]["people"], count);
+
+        let lower = app.error("{ people(filter: { unitCode: \"ddb-pln\" }) { totalCount } }", json!({})).await;
+        assert_eq!(lower["message"], json!("unitCode: unit ddb-pln does not exist"));
+    }
+}

@@ -286,6 +286,43 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn a_quarter_that_found_nobody_runs_once_people_are_imported_without_a_restart(app) {
+        let server = SmtpServer::start();
+        let schedule = ScheduleConfig {
+            holder: "replica-a".into(),
+            catch_up_cron: "* * * * * *".into(),
+            ..ScheduleConfig::default()
+        };
+        let shutdown = learnmap::shutdown::Shutdown::new();
+        let mut running = scheduler::start(app.db.clone(), schedule, mail_to(&server), shutdown.clone())
+            .await
+            .expect("scheduler");
+        let completed = || job_run::Entity::find().filter(job_run::Column::Status.eq("completed")).count(&app.db);
+
+        // Nobody yet: the catch-up ticks record nothing.
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        assert_eq!(job_run::Entity::find().count(&app.db).await.expect("count"), 0);
+
+        scenario(&app).await;
+        let mut waited = 0;
+        while completed().await.expect("count") == 0 {
+            assert!(waited < 100, "no run within 10 s of the import");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
+        running.shutdown().await.expect("stop the scheduler");
+        shutdown.token().cancel();
+        assert!(shutdown.finish(std::time::Duration::from_secs(10)).await, "runs finished");
+
+        let runs = job_run::Entity::find().all(&app.db).await.expect("runs");
+        assert_eq!(runs.len(), 1, "one run, however many ticks: {runs:?}");
+        assert_eq!((runs[0].trigger.as_str(), runs[0].status.as_str()), ("catch_up", "completed"));
+        assert_eq!(server.received().len() as i32, runs[0].reminders + runs[0].digests);
+    }
+}
+
 const SNAPSHOT: &str = r#"query($q: Int!) {
   quarterlyShortfalls(year: 2026, quarter: $q, unitCode: "AG1-SUB", first: 100) {
     totalCount
@@ -420,5 +457,18 @@ db_test! {
         assert!(torn.is_empty(), "runs that saw an import in one agency only (run, import): {torn:?}");
         let last = &runs[runs.len() - 1];
         assert!((0..IMPORTS).all(|i| reminded(last, &format!("T{i:02}A"))), "after the imports every new person is reminded");
+    }
+}
+
+db_test! {
+    async fn a_year_without_rules_is_refused_before_any_run_is_recorded(app) {
+        scenario(&app).await;
+        let runs = || job_run::Entity::find().count(&app.db);
+        let before = runs().await.expect("count");
+
+        let year_2025 = RunRequest { year: 2025, quarter: 4, dry_run: true, ..request(1, Trigger::Cli, "test") };
+        let refused = quarterly::run(&app.db, year_2025).await.expect_err("no rules for 2025");
+        assert_eq!(refused.to_string(), "year: no rule set is in force for 2025; add one first");
+        assert_eq!(runs().await.expect("count"), before, "no job_run row for a refused year");
     }
 }
