@@ -156,8 +156,8 @@ pub async fn for_unit(
 }
 
 /// A unit read with the connection or transaction the caller holds (the
-/// quarterly job's), against reference data it holds: four queries (people,
-/// roles, evidence, completions) whatever the size.
+/// quarterly job's on SQLite), against reference data it holds: four queries
+/// (people, roles, evidence, completions) whatever the size.
 pub async fn for_unit_with(
     db: &(impl ConnectionTrait + StreamTrait),
     reference: Arc<Reference>,
