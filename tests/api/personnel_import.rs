@@ -461,6 +461,28 @@ db_test! {
 }
 
 db_test! {
+    async fn refuses_a_new_agency_whose_first_level_starts_later(app) {
+        load_examples(&app).await;
+        let before = snapshot(&app).await;
+
+        let csv = "unit_code,name,parent_code,security_level,level_since\n\
+                   FUT,未來機關,,B,2099-01-01\n";
+        let error = refused(&app, Kind::Units, csv).await;
+        let reason = entries(&error)[0]["reason"].as_str().unwrap_or_default().to_string();
+        assert_eq!(entries(&error)[0]["field"], json!("level_since"), "{error}");
+        assert!(
+            reason.starts_with("2099-01-01 is after today (") && reason.ends_with(") and FUT has no level yet: give the level in force today first"),
+            "{reason}"
+        );
+        assert_eq!(snapshot(&app).await, before);
+
+        // An agency with a level may be given its next one ahead of time.
+        let later = import(&app, Kind::Units, "unit_code,name,parent_code,security_level,level_since\nDDB,臺北市政府數位發展局,,A,2099-01-01\n").await;
+        assert_eq!(later["updated"], json!(1), "{later}");
+    }
+}
+
+db_test! {
     async fn refuses_an_agency_without_a_security_level(app) {
         load_examples(&app).await;
         let before = snapshot(&app).await;

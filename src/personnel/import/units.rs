@@ -61,6 +61,7 @@ pub async fn import_units(db: &DatabaseConnection, text: &str, options: ImportOp
     errors.extend(duplicates(&named));
     errors.extend(check_references(&named, &existing));
     errors.extend(check_agency_levels(&named, &existing, &with_level));
+    errors.extend(check_first_levels(&rows, &existing, &with_level, options.today));
     reject_if_any(errors)?;
 
     let txn = begin(db).await?;
@@ -354,6 +355,34 @@ fn check_agency_levels(
                 row.line,
                 "security_level",
                 format!("is required for {code}, an agency (no parent_code): A, B, C, D or E, with level_since"),
+            )
+        })
+        .collect()
+}
+
+/// An agency's first level must be in force already: one that starts later
+/// would leave its people with no level, and the level-dependent rules
+/// unapplied, until that day. A later change follows in another file, once
+/// the agency has a level.
+fn check_first_levels(
+    rows: &[UnitRow],
+    existing: &HashMap<String, unit::Model>,
+    with_level: &HashSet<i32>,
+    today: NaiveDate,
+) -> Vec<FieldError> {
+    rows.iter()
+        .filter(|row| row.parent.is_none())
+        .filter(|row| !existing.get(&row.code).is_some_and(|u| with_level.contains(&u.id)))
+        .filter_map(|row| Some((row, row.level?.1)))
+        .filter(|(_, since)| *since > today)
+        .map(|(row, since)| {
+            FieldError::at_row(
+                row.line,
+                "level_since",
+                format!(
+                    "{since} is after today ({today}) and {} has no level yet: give the level in force today first",
+                    row.code
+                ),
             )
         })
         .collect()
