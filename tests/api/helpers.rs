@@ -162,6 +162,10 @@ macro_rules! db_test {
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                learnmap_no_postgres,
+                ignore = "TEST_DATABASE_URL was not set when the tests were built"
+            )]
             async fn postgres() {
                 let Some($app) = $crate::helpers::TestApp::postgres().await else {
                     eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped");
