@@ -84,11 +84,17 @@ pub async fn import_completions(
     options: ImportOptions,
 ) -> Result<ImportReport> {
     let (table, mut errors) = read_table(text, mapping)?;
-    let people: HashMap<String, i32> = person::Entity::find()
+    let people: HashMap<String, Staff> = person::Entity::find()
         .all(db)
         .await?
         .into_iter()
-        .map(|p| (p.employee_no, p.id))
+        .map(|p| {
+            let staff = Staff {
+                id: p.id,
+                left_on: p.left_on,
+            };
+            (p.employee_no, staff)
+        })
         .collect();
     let catalog = Catalog::new(course::Entity::find().order_by_asc(course::Column::Id).all(db).await?);
 
@@ -335,12 +341,19 @@ struct CompletionRow {
     course: Resolved,
 }
 
+/// What a row is checked against of its person.
+#[derive(Debug, Clone, Copy)]
+struct Staff {
+    id: i32,
+    left_on: Option<NaiveDate>,
+}
+
 /// Reads and checks one row against the people and the catalog, returning
 /// every problem of the row: a course that cannot be placed is reported even
 /// when the hours or the date are wrong too.
 fn read_row(
     cells: &Cells<'_>,
-    people: &HashMap<String, i32>,
+    people: &HashMap<String, Staff>,
     catalog: &Catalog,
     today: NaiveDate,
 ) -> std::result::Result<CompletionRow, Vec<FieldError>> {
@@ -348,15 +361,15 @@ fn read_row(
     let mut errors = Vec::new();
 
     let employee_no = keep(&mut errors, cells.require("employee_no", parse_employee_no));
-    let person_id = employee_no.as_ref().and_then(|no| {
-        let id = people.get(no).copied();
-        if id.is_none() {
+    let staff = employee_no.as_ref().and_then(|no| {
+        let staff = people.get(no).copied();
+        if staff.is_none() {
             errors.push(row.error(
                 "employee_no",
                 format!("no person has employee number {no}; import people first"),
             ));
         }
-        id
+        staff
     });
     let course = match parse_course(cells) {
         Ok(course) => keep_all(&mut errors, resolve(&course, catalog)),
@@ -372,6 +385,20 @@ fn read_row(
     {
         errors.push(row.error("completed_on", format!("{date} is in the future (today is {today})")));
     }
+    // A course finished after someone left is not theirs: a wrong number or
+    // a wrong date, and either would count hours toward nobody's duty.
+    if let (
+        Some(date),
+        Some(Staff {
+            left_on: Some(left), ..
+        }),
+        Some(no),
+    ) = (completed_on, staff, &employee_no)
+        && date > left
+    {
+        errors.push(row.error("completed_on", format!("{date} is after {no} left on {left}")));
+    }
+    let person_id = staff.map(|s| s.id);
 
     match (employee_no, person_id, course, hours, completed_on, errors.is_empty()) {
         (Some(employee_no), Some(person_id), Some(course), Some(hours), Some(completed_on), true) => {
@@ -913,8 +940,13 @@ mod tests {
         ymd(TODAY.0, TODAY.1, TODAY.2)
     }
 
-    fn people() -> HashMap<String, i32> {
-        HashMap::from([("E10001".to_string(), 1), ("E10002".to_string(), 2)])
+    fn people() -> HashMap<String, Staff> {
+        let staff = |id, left_on| Staff { id, left_on };
+        HashMap::from([
+            ("E10001".to_string(), staff(1, None)),
+            ("E10002".to_string(), staff(2, None)),
+            ("E10003".to_string(), staff(3, Some(ymd(2026, 3, 31)))),
+        ])
     }
 
     /// Reads every row of a file, optionally through a mapping, against the
@@ -1223,6 +1255,19 @@ mod tests {
         assert_eq!(
             fields(parse_one(",4237,,,,,,,")),
             ["employee_no", "hours", "completed_on"]
+        );
+    }
+
+    #[test]
+    fn a_course_finished_after_its_person_left_is_an_error() {
+        let errors = parse_one("E10003,4237,,,,,,2,2026-04-01").unwrap_err();
+        assert_eq!(
+            (errors[0].field.as_str(), errors[0].reason.as_str()),
+            ("completed_on", "2026-04-01 is after E10003 left on 2026-03-31")
+        );
+        assert!(
+            parse_one("E10003,4237,,,,,,2,2026-03-31").is_ok(),
+            "their last day is theirs"
         );
     }
 
