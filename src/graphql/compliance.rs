@@ -557,6 +557,7 @@ impl ComplianceQuery {
     /// What a person owes for a year as of a date (default: today, or Dec 31
     /// of a past year), what counted, what did not and why, and which courses
     /// close the gap.
+    #[graphql(complexity = "super::EVALUATION_COMPLEXITY + child_complexity")]
     async fn compliance(
         &self,
         ctx: &Context<'_>,
@@ -587,6 +588,7 @@ impl ComplianceQuery {
     }
 
     /// A unit's standing, its subtree included.
+    #[graphql(complexity = "super::UNIT_EVALUATION_COMPLEXITY + child_complexity")]
     async fn unit_compliance(
         &self,
         ctx: &Context<'_>,

@@ -26,6 +26,13 @@ pub use access::Caller;
 pub const MAX_DEPTH: usize = 16;
 /// The most expensive query accepted, counting one per field.
 pub const MAX_COMPLEXITY: usize = 5_000;
+/// What one person's evaluation counts toward [`MAX_COMPLEXITY`] besides its
+/// fields: it reads and evaluates their facts, so a query may hold a couple
+/// of hundred (a supervisor's team at once), not thousands of aliases.
+pub const EVALUATION_COMPLEXITY: usize = 20;
+/// What a unit's evaluation counts: a city agency is thousands of people, so
+/// a query may ask for a few units, not a hundred.
+pub const UNIT_EVALUATION_COMPLEXITY: usize = 500;
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(

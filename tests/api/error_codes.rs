@@ -29,6 +29,28 @@ db_test! {
 }
 
 db_test! {
+    async fn evaluations_count_toward_the_complexity_limit(app) {
+        crate::personnel_import::load_examples(&app).await;
+        let aliases = |n: usize, field: &str| -> String {
+            let one = (0..n).map(|i| format!("a{i}: {field}")).collect::<Vec<_>>().join(" ");
+            format!("{{ {one} }}")
+        };
+        let person = r#"compliance(employeeNo: "E10005", year: 2026, asOf: "2026-03-31") { status }"#;
+
+        // 21 each (20 for the evaluation, 1 for its field): 200 fit in 5,000, 240 do not.
+        let fits = app.data(&aliases(200, person), json!({})).await;
+        assert_eq!(fits.as_object().map(|o| o.len()), Some(200));
+        let too_many = app.error(&aliases(240, person), json!({})).await;
+        assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+        assert!(too_many["message"].as_str().is_some_and(|m| m.contains("too complex")), "{too_many}");
+
+        let unit = r#"unitCompliance(unitCode: "DDB", year: 2026, asOf: "2026-03-31") { people }"#;
+        assert_eq!(app.data(&aliases(9, unit), json!({})).await.as_object().map(|o| o.len()), Some(9));
+        assert_eq!(code(&app.error(&aliases(10, unit), json!({})).await), "BAD_USER_INPUT");
+    }
+}
+
+db_test! {
     async fn resolver_codes_are_kept(app) {
         let missing = app.error(r#"{ compliance(employeeNo: "NOBODY", year: 2026) { status } }"#, json!({})).await;
         assert_eq!(code(&missing), "NOT_FOUND", "{missing}");
