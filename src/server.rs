@@ -33,6 +33,7 @@ use async_graphql::{BatchRequest, ParseRequestError, Pos};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, MatchedPath, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -400,12 +401,20 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn unit_report(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(code): Path<String>,
+    code: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
 ) -> Response {
     if let Some(refusal) = unless_admin(&state.verifier, &headers).await {
         return refusal;
     }
+    // A path that does not decode to text (`%FF`) names no unit.
+    let Ok(Path(code)) = code else {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "the unit code in the path is not UTF-8 text once percent-decoded",
+        );
+    };
 
     let result = async {
         let query = ReportQuery::parse(query.as_deref().unwrap_or_default())?;
@@ -416,7 +425,7 @@ async fn unit_report(
     .await;
 
     match result {
-        Ok((query, bytes)) => download(&code, query, bytes),
+        Ok((query, bytes)) => download(&crate::personnel::unit_key(&code), query, bytes),
         Err(error) => service_error(error),
     }
 }
@@ -441,7 +450,8 @@ async fn unless_admin(verifier: &Verifier, headers: &HeaderMap) -> Option<Respon
     }
 }
 
-/// The report as an attachment named after the unit and year.
+/// The report as an attachment named after the unit, as stored (the key
+/// the request's code folds to), and the year.
 fn download(code: &str, query: ReportQuery, bytes: Vec<u8>) -> Response {
     let filename = format!("learnmap-{code}-{}.{}", query.year, query.format.extension());
     (

@@ -2,7 +2,10 @@
 //!
 //! Taking the lease is one conditional UPDATE, atomic on SQLite and
 //! PostgreSQL alike: it succeeds only when nobody holds the lease, or the
-//! holder's time ran out (a replica that died mid-run), or the caller holds it.
+//! holder's time ran out (a replica that died mid-run). Holding it already
+//! is no exception: a holder names one run, not a process, since two runs
+//! of one process (two admins at once, the schedule and a catch-up) or of
+//! two containers that are each process 1 would otherwise both hold it.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::job_lease;
@@ -22,8 +25,7 @@ pub async fn acquire(db: &impl ConnectionTrait, name: &str, holder: &str, ttl: D
         .filter(
             job_lease::Column::Holder
                 .is_null()
-                .or(job_lease::Column::ExpiresAt.lt(now))
-                .or(job_lease::Column::Holder.eq(holder)),
+                .or(job_lease::Column::ExpiresAt.lt(now)),
         )
         .exec(db)
         .await?;
@@ -39,6 +41,22 @@ pub async fn release(db: &impl ConnectionTrait, name: &str, holder: &str) -> Res
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A token that tells one run from every other: the time in nanoseconds and
+/// a number drawn from the standard library's per-process random keys, so
+/// that two processes started at once still differ.
+pub fn run_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+
+    let mut hasher = std::hash::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    format!("{:016x}", hasher.finish())
 }
 
 async fn ensure_row(db: &impl ConnectionTrait, name: &str) -> Result<()> {

@@ -75,7 +75,8 @@ pub struct RunRequest {
     pub quarter: u32,
     pub dry_run: bool,
     pub trigger: Trigger,
-    /// Who runs it: a replica's name, for the lease.
+    /// Who runs it: a replica's name, for the lease (each run adds a token of
+    /// its own to it).
     pub holder: String,
     /// The date mail is judged against (people who have left get none).
     pub today: NaiveDate,
@@ -136,9 +137,8 @@ pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor)
     }
 
     let lease_name = format!("{JOB}:{}-Q{}", request.year, request.quarter);
-    if !request.dry_run
-        && !lease::acquire(db, &lease_name, &request.holder, Duration::minutes(LEASE_TTL_MINUTES)).await?
-    {
+    let holder = format!("{} run {}", request.holder, lease::run_token());
+    if !request.dry_run && !lease::acquire(db, &lease_name, &holder, Duration::minutes(LEASE_TTL_MINUTES)).await? {
         crate::metrics::job_finished(JOB, &Ok(Outcome::Busy), started);
         return Ok(Outcome::Busy);
     }
@@ -146,7 +146,7 @@ pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor)
     let outcome = run_holding_lease(db, &request, as_of, actor).await;
     crate::metrics::job_finished(JOB, &outcome, started);
     if !request.dry_run {
-        lease::release(db, &lease_name, &request.holder).await?;
+        lease::release(db, &lease_name, &holder).await?;
     }
     outcome
 }
@@ -167,6 +167,9 @@ async fn run_holding_lease(
         return Ok(Outcome::NobodyYet);
     }
 
+    if !request.dry_run {
+        close_abandoned_runs(db, request).await?;
+    }
     let started = start_run(db, request).await?;
     let span = tracing::info_span!(
         "job",
@@ -615,6 +618,32 @@ async fn completed_run(db: &DatabaseConnection, year: i32, quarter: u32) -> Resu
         .filter(job_run::Column::Status.eq("completed"))
         .one(db)
         .await?)
+}
+
+/// Marks failed the real runs of the quarter still listed as running. The
+/// caller holds the quarter's lease, so none of them is running: their
+/// process stopped (killed, or the machine went down) before it could say
+/// so, and they would otherwise stay `running` in `jobRuns` for good.
+async fn close_abandoned_runs(db: &DatabaseConnection, request: &RunRequest) -> Result<()> {
+    use sea_orm::sea_query::Expr;
+
+    job_run::Entity::update_many()
+        .col_expr(job_run::Column::Status, Expr::value("failed"))
+        .col_expr(job_run::Column::FinishedAt, Expr::value(Some(Utc::now())))
+        .col_expr(
+            job_run::Column::Error,
+            Expr::value(Some(
+                "stopped before it finished (its process ended); nothing of it was kept",
+            )),
+        )
+        .filter(job_run::Column::Job.eq(JOB))
+        .filter(job_run::Column::Year.eq(request.year))
+        .filter(job_run::Column::Quarter.eq(request.quarter as i32))
+        .filter(job_run::Column::DryRun.eq(false))
+        .filter(job_run::Column::Status.eq("running"))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn start_run(db: &DatabaseConnection, request: &RunRequest) -> Result<job_run::Model> {

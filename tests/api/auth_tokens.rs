@@ -556,6 +556,27 @@ db_test! {
             answer.headers[header::CONTENT_DISPOSITION],
             "attachment; filename=\"learnmap-DDB-2026.csv\"; filename*=UTF-8''learnmap-DDB-2026.csv"
         );
+
+        // ＤＤＢ, percent-encoded: DDB's report, named after DDB.
+        let admin = bearer(&token("E10001", true));
+        let full_width = Request::get("/reports/units/%EF%BC%A4%EF%BC%A4%EF%BC%A2?year=2026&asOf=2026-03-15")
+            .header(header::AUTHORIZATION, &admin)
+            .body(Body::empty())
+            .expect("request");
+        let answer = send(routes(&app), full_width).await;
+        assert_eq!(answer.status, StatusCode::OK, "{:.300}", answer.text);
+        assert_eq!(
+            answer.headers[header::CONTENT_DISPOSITION],
+            "attachment; filename=\"learnmap-DDB-2026.csv\"; filename*=UTF-8''learnmap-DDB-2026.csv"
+        );
+
+        let not_text = Request::get("/reports/units/%FF?year=2026").header(header::AUTHORIZATION, &admin).body(Body::empty()).expect("request");
+        let answer = send(routes(&app), not_text).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(answer.json(), json!({ "errors": [{
+            "message": "the unit code in the path is not UTF-8 text once percent-decoded",
+            "extensions": { "code": "BAD_USER_INPUT" }
+        }] }));
     }
 }
 

@@ -472,3 +472,64 @@ db_test! {
         assert_eq!(runs().await.expect("count"), before, "no job_run row for a refused year");
     }
 }
+
+db_test! {
+    async fn two_runs_at_once_under_one_replica_name_run_once(app) {
+        scenario(&app).await;
+
+        // Two admins at once on one server share its holder name.
+        let (a, b) = tokio::join!(
+            quarterly::run(&app.db, request(1, Trigger::Admin, "admin-1")),
+            quarterly::run(&app.db, request(1, Trigger::Admin, "admin-1")),
+        );
+        let outcomes = [a.expect("first"), b.expect("second")];
+        let ran: Vec<&job_run::Model> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                Outcome::Ran { run, .. } => Some(run),
+                _ => None,
+            })
+            .collect();
+        let busy = outcomes.iter().filter(|o| matches!(o, Outcome::Busy)).count();
+        assert_eq!((ran.len(), busy), (1, 1), "{outcomes:?}");
+
+        let lines = entity::quarterly_shortfall::Entity::find().count(&app.db).await.expect("count");
+        assert_eq!(lines as i32, ran[0].lines, "one run's snapshot, not two");
+    }
+}
+
+db_test! {
+    async fn a_run_whose_process_ended_is_marked_failed_by_the_next(app) {
+        use sea_orm::{ActiveModelTrait, Set};
+
+        scenario(&app).await;
+        let stale = job_run::ActiveModel {
+            job: Set(quarterly::JOB.to_string()),
+            year: Set(2026),
+            quarter: Set(1),
+            dry_run: Set(false),
+            status: Set("running".into()),
+            trigger: Set("cli".into()),
+            started_at: Set(Utc::now() - Duration::hours(2)),
+            finished_at: Set(None),
+            people: Set(0),
+            lines: Set(0),
+            reminders: Set(0),
+            digests: Set(0),
+            error: Set(None),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("a run killed mid-way");
+
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+
+        let stale = job_run::Entity::find_by_id(stale.id).one(&app.db).await.expect("read").expect("kept");
+        assert_eq!(stale.status, "failed");
+        assert_eq!(stale.error.as_deref(), Some("stopped before it finished (its process ended); nothing of it was kept"));
+        assert!(stale.finished_at.is_some());
+        let completed = job_run::Entity::find().filter(job_run::Column::Status.eq("completed")).count(&app.db).await.expect("count");
+        assert_eq!(completed, 1);
+    }
+}
