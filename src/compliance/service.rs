@@ -77,11 +77,11 @@ impl PersonCompliance {
 /// Checks the year and as-of date: the as-of date lies in the year; by default
 /// it is today, or Dec 31 for a past year.
 pub fn as_of_for(year: i32, as_of: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate> {
-    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Error::bad_input("year", "is not a year"))?;
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Error::bad_input("year", "is not a year"))?;
     if !rules::YEARS.contains(&year) {
         return Err(Error::bad_input("year", "must be between 2000 and 2100"));
     }
+    let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| Error::bad_input("year", "is not a year"))?;
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| Error::bad_input("year", "is not a year"))?;
     let as_of = as_of.unwrap_or_else(|| today.clamp(first, last));
     if as_of.year() != year {
         return Err(Error::bad_input("asOf", format!("{as_of} is not in {year}")));

@@ -32,6 +32,21 @@ pub async fn acquire(db: &impl ConnectionTrait, name: &str, holder: &str, ttl: D
     Ok(taken.rows_affected == 1)
 }
 
+/// Renews the lease if `holder` still holds it, and says whether it does. A
+/// run calls it in its own transaction just before committing: a run that
+/// outlived its lease and lost it to another then keeps nothing, and one
+/// that still holds it keeps the lease row locked until it commits, so that
+/// nobody takes the quarter over in between.
+pub async fn confirm(db: &impl ConnectionTrait, name: &str, holder: &str, ttl: Duration) -> Result<bool> {
+    let renewed = job_lease::Entity::update_many()
+        .col_expr(job_lease::Column::ExpiresAt, Expr::value(Utc::now() + ttl))
+        .filter(job_lease::Column::Name.eq(name))
+        .filter(job_lease::Column::Holder.eq(holder))
+        .exec(db)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
 pub async fn release(db: &impl ConnectionTrait, name: &str, holder: &str) -> Result<()> {
     job_lease::Entity::update_many()
         .col_expr(job_lease::Column::Holder, Expr::value(Option::<String>::None))

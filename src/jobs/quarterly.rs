@@ -120,6 +120,7 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
 /// what it counted, and a dry run never counts as the quarter done.
 pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor) -> Result<Outcome> {
     let started = std::time::Instant::now();
+    service::as_of_for(request.year, None, request.today)?;
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
     service::as_of_for(request.year, Some(as_of), request.today)?;
@@ -143,7 +144,11 @@ pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor)
         return Ok(Outcome::Busy);
     }
 
-    let outcome = run_holding_lease(db, &request, as_of, actor).await;
+    let held = Held {
+        name: lease_name.clone(),
+        holder: holder.clone(),
+    };
+    let outcome = run_holding_lease(db, &request, as_of, actor, &held).await;
     crate::metrics::job_finished(JOB, &outcome, started);
     if !request.dry_run {
         lease::release(db, &lease_name, &holder).await?;
@@ -151,11 +156,18 @@ pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor)
     outcome
 }
 
+/// The lease a run holds (for a dry run, one it never took).
+struct Held {
+    name: String,
+    holder: String,
+}
+
 async fn run_holding_lease(
     db: &DatabaseConnection,
     request: &RunRequest,
     as_of: NaiveDate,
     actor: &Actor,
+    held: &Held,
 ) -> Result<Outcome> {
     if request.trigger.once_per_quarter()
         && let Some(done) = completed_run(db, request.year, request.quarter).await?
@@ -180,7 +192,7 @@ async fn run_holding_lease(
     );
     let _entered = span.enter();
 
-    match compute_and_queue(db, request, as_of, started.id, actor).await {
+    match compute_and_queue(db, request, as_of, started.id, actor, held).await {
         Ok((counts, messages)) => {
             let run = finish_run(db, started, "completed", counts, None).await?;
             tracing::info!(
@@ -223,6 +235,7 @@ async fn compute_and_queue(
     as_of: NaiveDate,
     run_id: i32,
     actor: &Actor,
+    held: &Held,
 ) -> Result<(Counts, Vec<Planned>)> {
     let snapshot = match db.get_database_backend() {
         DbBackend::Postgres => Some(Snapshot::open(db).await?),
@@ -270,6 +283,12 @@ async fn compute_and_queue(
     if request.dry_run {
         txn.rollback().await?;
     } else {
+        let ttl = Duration::minutes(LEASE_TTL_MINUTES);
+        if !lease::confirm(&txn, &held.name, &held.holder, ttl).await? {
+            return Err(Error::Internal(
+                "the run outlived its lease and another run took the quarter over; nothing of this run was kept".into(),
+            ));
+        }
         audit::record(&txn, actor, run_entry(request, run_id, progress.counts)).await?;
         txn.commit().await?;
     }
@@ -623,9 +642,11 @@ async fn completed_run(db: &DatabaseConnection, year: i32, quarter: u32) -> Resu
 /// Marks failed the real runs of the quarter still listed as running. The
 /// caller holds the quarter's lease, so none of them is running: their
 /// process stopped (killed, or the machine went down) before it could say
-/// so, and they would otherwise stay `running` in `jobRuns` for good.
+/// so, and they would otherwise stay `running` in `jobRuns` for good. Dry
+/// runs take no lease, so one may be running now; one that started longer
+/// ago than a lease lasts is taken to have stopped too.
 async fn close_abandoned_runs(db: &DatabaseConnection, request: &RunRequest) -> Result<()> {
-    use sea_orm::sea_query::Expr;
+    use sea_orm::sea_query::{Expr, ExprTrait};
 
     job_run::Entity::update_many()
         .col_expr(job_run::Column::Status, Expr::value("failed"))
@@ -639,7 +660,11 @@ async fn close_abandoned_runs(db: &DatabaseConnection, request: &RunRequest) -> 
         .filter(job_run::Column::Job.eq(JOB))
         .filter(job_run::Column::Year.eq(request.year))
         .filter(job_run::Column::Quarter.eq(request.quarter as i32))
-        .filter(job_run::Column::DryRun.eq(false))
+        .filter(
+            job_run::Column::DryRun
+                .eq(false)
+                .or(job_run::Column::StartedAt.lt(Utc::now() - Duration::minutes(LEASE_TTL_MINUTES))),
+        )
         .filter(job_run::Column::Status.eq("running"))
         .exec(db)
         .await?;

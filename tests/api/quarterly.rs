@@ -469,32 +469,59 @@ db_test! {
         let year_2025 = RunRequest { year: 2025, quarter: 4, dry_run: true, ..request(1, Trigger::Cli, "test") };
         let refused = quarterly::run(&app.db, year_2025).await.expect_err("no rules for 2025");
         assert_eq!(refused.to_string(), "year: no rule set is in force for 2025; add one first");
+        let far = RunRequest { year: i32::MAX, quarter: 1, dry_run: true, ..request(1, Trigger::Cli, "test") };
+        let refused = quarterly::run(&app.db, far).await.expect_err("no such year");
+        assert_eq!(refused.to_string(), "year: must be between 2000 and 2100");
         assert_eq!(runs().await.expect("count"), before, "no job_run row for a refused year");
     }
 }
 
 db_test! {
-    async fn two_runs_at_once_under_one_replica_name_run_once(app) {
+    async fn a_run_never_takes_the_lease_another_run_of_its_replica_holds(app) {
+        use learnmap::jobs::lease;
+
         scenario(&app).await;
+        let name = "quarterly_shortfall:2026-Q1";
 
-        // Two admins at once on one server share its holder name.
-        let (a, b) = tokio::join!(
-            quarterly::run(&app.db, request(1, Trigger::Admin, "admin-1")),
-            quarterly::run(&app.db, request(1, Trigger::Admin, "admin-1")),
-        );
-        let outcomes = [a.expect("first"), b.expect("second")];
-        let ran: Vec<&job_run::Model> = outcomes
-            .iter()
-            .filter_map(|o| match o {
-                Outcome::Ran { run, .. } => Some(run),
-                _ => None,
-            })
-            .collect();
-        let busy = outcomes.iter().filter(|o| matches!(o, Outcome::Busy)).count();
-        assert_eq!((ran.len(), busy), (1, 1), "{outcomes:?}");
+        // Another run of the same server holds the quarter: two admins at
+        // once share the server's holder name, as two containers that are
+        // each process 1 share the scheduler's.
+        assert!(lease::acquire(&app.db, name, "admin-1 run a", Duration::minutes(30)).await.expect("lease"));
+        let second = quarterly::run(&app.db, request(1, Trigger::Admin, "admin-1")).await.expect("second");
+        assert!(matches!(second, Outcome::Busy), "{second:?}");
+        assert_eq!(entity::quarterly_shortfall::Entity::find().count(&app.db).await.expect("count"), 0);
 
-        let lines = entity::quarterly_shortfall::Entity::find().count(&app.db).await.expect("count");
-        assert_eq!(lines as i32, ran[0].lines, "one run's snapshot, not two");
+        // Nor does the same name count as the holder's.
+        assert!(!lease::acquire(&app.db, name, "admin-1 run b", Duration::minutes(30)).await.expect("lease"));
+        assert!(!lease::acquire(&app.db, name, "admin-1 run a", Duration::minutes(30)).await.expect("lease"));
+
+        lease::release(&app.db, name, "admin-1 run a").await.expect("release");
+        let Outcome::Ran { run, .. } = quarterly::run(&app.db, request(1, Trigger::Admin, "admin-1")).await.expect("run") else {
+            panic!("the quarter is free")
+        };
+        assert_eq!(entity::quarterly_shortfall::Entity::find().count(&app.db).await.expect("count") as i32, run.lines);
+    }
+}
+
+db_test! {
+    async fn a_run_that_lost_its_lease_keeps_nothing(app) {
+        use learnmap::jobs::lease;
+
+        scenario(&app).await;
+        let name = "quarterly_shortfall:2026-Q1";
+        assert!(lease::acquire(&app.db, name, "slow run", Duration::minutes(30)).await.expect("lease"));
+        assert!(lease::confirm(&app.db, name, "slow run", Duration::minutes(30)).await.expect("confirm"));
+
+        // Its time runs out and another run takes the quarter over: the slow
+        // one may no longer commit.
+        entity::job_lease::Entity::update_many()
+            .col_expr(entity::job_lease::Column::ExpiresAt, sea_orm::sea_query::Expr::value(Some(Utc::now() - Duration::hours(1))))
+            .exec(&app.db)
+            .await
+            .expect("expire");
+        assert!(lease::acquire(&app.db, name, "next run", Duration::minutes(30)).await.expect("lease"));
+        assert!(!lease::confirm(&app.db, name, "slow run", Duration::minutes(30)).await.expect("confirm"));
+        assert!(lease::confirm(&app.db, name, "next run", Duration::minutes(30)).await.expect("confirm"));
     }
 }
 
@@ -503,14 +530,14 @@ db_test! {
         use sea_orm::{ActiveModelTrait, Set};
 
         scenario(&app).await;
-        let stale = job_run::ActiveModel {
+        let running = |dry_run: bool, started: Duration| job_run::ActiveModel {
             job: Set(quarterly::JOB.to_string()),
             year: Set(2026),
             quarter: Set(1),
-            dry_run: Set(false),
+            dry_run: Set(dry_run),
             status: Set("running".into()),
             trigger: Set("cli".into()),
-            started_at: Set(Utc::now() - Duration::hours(2)),
+            started_at: Set(Utc::now() - started),
             finished_at: Set(None),
             people: Set(0),
             lines: Set(0),
@@ -518,17 +545,26 @@ db_test! {
             digests: Set(0),
             error: Set(None),
             ..Default::default()
-        }
-        .insert(&app.db)
-        .await
-        .expect("a run killed mid-way");
+        };
+        let stale = running(false, Duration::minutes(5)).insert(&app.db).await.expect("a run killed mid-way");
+        let stale_dry = running(true, Duration::hours(2)).insert(&app.db).await.expect("a dry run killed long ago");
+        let dry_now = running(true, Duration::seconds(5)).insert(&app.db).await.expect("a dry run going on");
 
         quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
 
-        let stale = job_run::Entity::find_by_id(stale.id).one(&app.db).await.expect("read").expect("kept");
-        assert_eq!(stale.status, "failed");
-        assert_eq!(stale.error.as_deref(), Some("stopped before it finished (its process ended); nothing of it was kept"));
-        assert!(stale.finished_at.is_some());
+        let db = &app.db;
+        let status = |id: i32| async move {
+            let run = job_run::Entity::find_by_id(id).one(db).await.expect("read").expect("kept");
+            (run.status, run.error, run.finished_at.is_some())
+        };
+        let failed = (
+            "failed".to_string(),
+            Some("stopped before it finished (its process ended); nothing of it was kept".to_string()),
+            true,
+        );
+        assert_eq!(status(stale.id).await, failed);
+        assert_eq!(status(stale_dry.id).await, failed, "a dry run older than a lease has stopped too");
+        assert_eq!(status(dry_now.id).await, ("running".to_string(), None, false), "a dry run may be going on");
         let completed = job_run::Entity::find().filter(job_run::Column::Status.eq("completed")).count(&app.db).await.expect("count");
         assert_eq!(completed, 1);
     }
