@@ -673,3 +673,36 @@ fn the_cli_imports_completions_with_and_without_a_mapping() {
     assert!(!ok);
     assert!(stderr.contains("mapping: columns.staff:"), "{stderr}");
 }
+
+db_test! {
+    async fn a_leaving_date_before_stored_completions_is_refused(app) {
+        setup(&app).await;
+        import(&app, COMPLETIONS, None).await;
+        let header = PEOPLE.lines().next().expect("header");
+        let e10001 = PEOPLE.lines().find(|l| l.starts_with("E10001,")).expect("E10001");
+        let leaving = |left: &str| {
+            // left_on is the eighth column of the example file.
+            let mut cells: Vec<&str> = e10001.split(',').collect();
+            cells[7] = left;
+            format!("{header}\n{}\n", cells.join(","))
+        };
+
+        // E10001's last completion in the examples is on 2026-07-04.
+        let refused = match import_people(&app.db, &leaving("2026-07-03"), options(false)).await {
+            Err(Error::BadInput(errors)) => errors,
+            other => panic!("expected a refusal, got {other:?}"),
+        };
+        assert_eq!(places(&refused), [(Some(2), "left_on")]);
+        assert_eq!(
+            refused[0].reason,
+            "2026-07-03 is before E10001's completion of 2026-07-04: a course done after leaving is not theirs; fix the date or that completion"
+        );
+        let stored = person::Entity::find().filter(person::Column::EmployeeNo.eq("E10001")).one(&app.db).await.expect("read");
+        assert_eq!(stored.and_then(|p| p.left_on), None, "nothing written");
+
+        // Their last day may be the day of the last course.
+        let report = import_people(&app.db, &leaving("2026-07-04"), options(false)).await.expect("accepted");
+        assert_eq!(report.updated, 1);
+        assert_eq!(counts(&import_completions(&app.db, COMPLETIONS, None, options(true)).await.expect("the same file still imports")).0, 266);
+    }
+}

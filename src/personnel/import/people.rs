@@ -5,9 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate, Utc};
-use entity::{Role, person, role_assignment, unit};
+use entity::{Role, completion, person, role_assignment, unit};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::{
@@ -85,6 +86,7 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
     errors.extend(row_errors);
     errors.extend(duplicates(&named));
     errors.extend(check_references(&named, &units, &existing));
+    errors.extend(check_left_after_completions(db, &rows, &existing).await?);
     reject_if_any(errors)?;
 
     let unit_codes: HashMap<i32, String> = units.iter().map(|(code, id)| (*id, code.clone())).collect();
@@ -152,6 +154,49 @@ async fn audited(
         kind: "people",
         entries: changed_entries("importPeople", "person", changes, before, &mut after),
     })
+}
+
+/// A leaving date before one of the person's stored completions is refused,
+/// as the completions import refuses a completion after it: the stored hours
+/// would then count for someone who was no longer there, and the same
+/// completions file would no longer import.
+async fn check_left_after_completions(
+    db: &DatabaseConnection,
+    rows: &[PersonRow],
+    existing: &HashMap<String, person::Model>,
+) -> Result<Vec<FieldError>> {
+    let leaving: HashMap<i32, (&PersonRow, NaiveDate)> = rows
+        .iter()
+        .filter_map(|row| Some((existing.get(&row.employee_no)?.id, (row, row.left_on?))))
+        .collect();
+    let mut errors = Vec::new();
+    let ids: Vec<i32> = leaving.keys().copied().collect();
+    for chunk in ids.chunks(1_000) {
+        let latest: Vec<(i32, NaiveDate)> = completion::Entity::find()
+            .select_only()
+            .column(completion::Column::PersonId)
+            .column_as(completion::Column::CompletedOn.max(), "latest")
+            .filter(completion::Column::PersonId.is_in(chunk.iter().copied()))
+            .group_by(completion::Column::PersonId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, last) in latest {
+            let (row, left) = leaving[&id];
+            if last > left {
+                errors.push(FieldError::at_row(
+                    row.line,
+                    "left_on",
+                    format!(
+                        "{left} is before {}'s completion of {last}: a course done after leaving is not theirs; fix the date or that completion",
+                        row.employee_no
+                    ),
+                ));
+            }
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    Ok(errors)
 }
 
 /// A column the file leaves out keeps what is stored for the people it lists;
