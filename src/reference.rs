@@ -93,6 +93,13 @@ impl Reference {
         }
     }
 
+    /// Reads every reference table as they are now, for a caller that keeps
+    /// no cache (a report, the quarterly job).
+    pub async fn load_current(db: &impl ConnectionTrait) -> Result<Self> {
+        let generation = current_generation(db).await?;
+        Self::load(db, generation).await
+    }
+
     /// Reads every reference table, at the given generation or later.
     pub async fn load(db: &impl ConnectionTrait, generation: i64) -> Result<Self> {
         let rows = Rows {

@@ -24,7 +24,7 @@ use super::recent::{PersonRows, RecentFacts};
 use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::personnel::{self, background};
-use crate::reference::{self, Reference};
+use crate::reference::Reference;
 use crate::rules::{self, RuleSetInForce};
 
 /// One person's evaluation with what it was computed from.
@@ -150,8 +150,7 @@ pub async fn for_unit(
     year: i32,
     as_of: NaiveDate,
 ) -> Result<UnitCompliance> {
-    let generation = reference::current_generation(pool).await?;
-    let reference = Arc::new(Reference::load(pool, generation).await?);
+    let reference = Arc::new(Reference::load_current(pool).await?);
     for_unit_pooled(pool, reference, unit_code, year, as_of).await
 }
 

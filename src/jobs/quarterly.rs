@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::mail::outbox::{self, NewMessage};
 use crate::mail::templates;
-use crate::reference::{self, Reference};
+use crate::reference::Reference;
 use crate::text;
 
 pub const JOB: &str = "quarterly_shortfall";
@@ -120,10 +120,10 @@ pub async fn run(db: &DatabaseConnection, request: RunRequest) -> Result<Outcome
 /// what it counted, and a dry run never counts as the quarter done.
 pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor) -> Result<Outcome> {
     let started = std::time::Instant::now();
+    // The year first: a quarter of a year out of range has no last day either.
     service::as_of_for(request.year, None, request.today)?;
     let as_of = quarter::last_day(request.year, request.quarter)
         .ok_or_else(|| Error::bad_input("quarter", "must be 1, 2, 3 or 4"))?;
-    service::as_of_for(request.year, Some(as_of), request.today)?;
     // A year without rules is refused before anything is recorded, as a
     // quarter that has not ended is: it is no run.
     crate::rules::require_in_force(db, request.year).await?;
@@ -137,21 +137,20 @@ pub async fn run_as(db: &DatabaseConnection, request: RunRequest, actor: &Actor)
         ));
     }
 
-    let lease_name = format!("{JOB}:{}-Q{}", request.year, request.quarter);
-    let holder = format!("{} run {}", request.holder, lease::run_token());
-    if !request.dry_run && !lease::acquire(db, &lease_name, &holder, Duration::minutes(LEASE_TTL_MINUTES)).await? {
+    let held = Held {
+        name: format!("{JOB}:{}-Q{}", request.year, request.quarter),
+        holder: format!("{} run {}", request.holder, lease::run_token()),
+    };
+    let ttl = Duration::minutes(LEASE_TTL_MINUTES);
+    if !request.dry_run && !lease::acquire(db, &held.name, &held.holder, ttl).await? {
         crate::metrics::job_finished(JOB, &Ok(Outcome::Busy), started);
         return Ok(Outcome::Busy);
     }
 
-    let held = Held {
-        name: lease_name.clone(),
-        holder: holder.clone(),
-    };
     let outcome = run_holding_lease(db, &request, as_of, actor, &held).await;
     crate::metrics::job_finished(JOB, &outcome, started);
     if !request.dry_run {
-        lease::release(db, &lease_name, &holder).await?;
+        lease::release(db, &held.name, &held.holder).await?;
     }
     outcome
 }
@@ -334,8 +333,7 @@ async fn evaluate_agencies(
     batches: tokio::sync::mpsc::Sender<Batch>,
 ) -> Result<()> {
     let db = source.reader();
-    let generation = reference::current_generation(db).await?;
-    let reference = Arc::new(Reference::load(db, generation).await?);
+    let reference = Arc::new(Reference::load_current(db).await?);
 
     for agency in agencies(db).await? {
         let unit = source

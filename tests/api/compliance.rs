@@ -405,12 +405,11 @@ db_test! {
 db_test! {
     async fn a_unit_read_in_parts_is_the_unit_read_whole(app) {
         use learnmap::compliance::service;
-        use learnmap::reference::{self, Reference};
+        use learnmap::reference::Reference;
         use std::sync::Arc;
 
         learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 200, seed: 3 }).await.expect("gen-demo");
-        let generation = reference::current_generation(&app.db).await.expect("generation");
-        let reference = Arc::new(Reference::load(&app.db, generation).await.expect("reference"));
+        let reference = Arc::new(Reference::load_current(&app.db).await.expect("reference"));
         let as_of = day(2026, 3, 31);
 
         for code in ["DEMO-A01", "DEMO-A03"] {
@@ -430,12 +429,11 @@ db_test! {
 db_test! {
     async fn more_unit_reads_at_once_than_the_pool_has_connections_all_finish(app) {
         use learnmap::compliance::service;
-        use learnmap::reference::{self, Reference};
+        use learnmap::reference::Reference;
         use std::sync::Arc;
 
         learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 60, seed: 4 }).await.expect("gen-demo");
-        let generation = reference::current_generation(&app.db).await.expect("generation");
-        let reference = Arc::new(Reference::load(&app.db, generation).await.expect("reference"));
+        let reference = Arc::new(Reference::load_current(&app.db).await.expect("reference"));
         let as_of = day(2026, 3, 31);
         let alone = service::for_unit_pooled(&app.db, reference.clone(), "DEMO-A01", 2026, as_of).await.expect("alone");
         let expected: usize = alone.people.iter().map(|p| p.completions.len()).sum();
@@ -489,12 +487,11 @@ db_test! {
     async fn a_unit_read_while_imports_commit_sees_each_import_wholly_or_not_at_all(app) {
         use learnmap::compliance::service;
         use learnmap::graphql::Caller;
-        use learnmap::reference::{self, Reference};
+        use learnmap::reference::Reference;
         use std::sync::Arc;
 
         crate::personnel_import::load_examples(&app).await;
-        let generation = reference::current_generation(&app.db).await.expect("generation");
-        let reference = Arc::new(Reference::load(&app.db, generation).await.expect("reference"));
+        let reference = Arc::new(Reference::load_current(&app.db).await.expect("reference"));
         let read = || service::for_unit_pooled(&app.db, reference.clone(), "DDB", 2026, day(2026, 3, 31));
         let total = |unit: &service::UnitCompliance| unit.people.iter().map(|p| p.completions.len()).sum::<usize>();
 
