@@ -12,6 +12,7 @@ mod m20261204_000006_audit_log;
 mod m20261204_000007_indexes;
 mod m20261204_000008_reference_generation;
 mod m20261205_000009_facts_generation;
+mod m20261206_000010_cheaper_job_writes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_indexes::Migration),
             Box::new(m20261204_000008_reference_generation::Migration),
             Box::new(m20261205_000009_facts_generation::Migration),
+            Box::new(m20261206_000010_cheaper_job_writes::Migration),
         ]
     }
 }

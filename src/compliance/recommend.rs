@@ -26,12 +26,31 @@ pub struct Recommendation {
 
 /// One recommendation per line with a shortfall, in line order.
 pub fn for_lines(lines: &[Line], completions: &[CompletionFact], catalog: &[CourseFact]) -> Vec<Recommendation> {
+    let taken = Taken::of(completions);
     lines
         .iter()
         .enumerate()
         .filter(|(_, line)| line.shortfall > Hours::ZERO)
-        .map(|(index, line)| for_line(index, &line.requirement, line.shortfall, completions, catalog))
+        .map(|(index, line)| for_line(index, &line.requirement, line.shortfall, &taken, catalog))
         .collect()
+}
+
+/// The catalog courses a person has taken, at any date, looked up once per
+/// person rather than once per line and course.
+#[derive(Debug, Clone, Default)]
+pub struct Taken(Vec<i32>);
+
+impl Taken {
+    pub fn of(completions: &[CompletionFact]) -> Self {
+        let mut ids: Vec<i32> = completions.iter().filter_map(|c| c.course_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Taken(ids)
+    }
+
+    pub fn contains(&self, course_id: i32) -> bool {
+        self.0.binary_search(&course_id).is_ok()
+    }
 }
 
 /// Among the courses that would count toward the requirement and that the person
@@ -41,13 +60,10 @@ pub fn for_line(
     line: usize,
     requirement: &Requirement,
     shortfall: Hours,
-    completions: &[CompletionFact],
+    taken: &Taken,
     catalog: &[CourseFact],
 ) -> Recommendation {
-    let candidates: Vec<&CourseFact> = catalog
-        .iter()
-        .filter(|c| is_candidate(requirement, c, completions))
-        .collect();
+    let candidates: Vec<&CourseFact> = catalog.iter().filter(|c| is_candidate(requirement, c, taken)).collect();
     let weights: Vec<i64> = candidates.iter().map(|c| c.hours.centihours()).collect();
 
     match cheapest_cover(&weights, shortfall.centihours()) {
@@ -59,11 +75,10 @@ pub fn for_line(
 /// A course counts toward the line, has positive hours (a zero-hour course closes
 /// nothing) and was never taken, at any date: retaking a course is rarely
 /// accepted by the platforms, so an old completion still rules it out.
-fn is_candidate(requirement: &Requirement, course: &CourseFact, completions: &[CompletionFact]) -> bool {
-    let fits = counts_toward(requirement, course.facet, course.level, course.security_category);
-    let taken = completions.iter().any(|c| c.course_id == Some(course.id));
-
-    fits && course.hours > Hours::ZERO && !taken
+fn is_candidate(requirement: &Requirement, course: &CourseFact, taken: &Taken) -> bool {
+    course.hours > Hours::ZERO
+        && counts_toward(requirement, course.facet, course.level, course.security_category)
+        && !taken.contains(course.id)
 }
 
 fn recommendation<'a>(line: usize, courses: impl Iterator<Item = &'a CourseFact>, closes_gap: bool) -> Recommendation {
@@ -183,7 +198,7 @@ mod tests {
 
     fn recommend(shortfall: &str, catalog: &[CourseFact], completions: &[CompletionFact]) -> (Vec<i32>, Hours, bool) {
         let policy = requirement(Facet::Policy, &[], None);
-        let r = for_line(0, &policy, h(shortfall), completions, catalog);
+        let r = for_line(0, &policy, h(shortfall), &Taken::of(completions), catalog);
         (r.course_ids, r.hours, r.closes_gap)
     }
 
@@ -268,7 +283,7 @@ mod tests {
             course(5, "1", Facet::Technical, Some(Level::A)),
         ];
 
-        let r = for_line(3, &technical, h("6"), &[], &catalog);
+        let r = for_line(3, &technical, h("6"), &Taken::default(), &catalog);
 
         assert_eq!(
             r,
@@ -295,7 +310,7 @@ mod tests {
             with(4, Facet::Policy, Some(SecurityCategory::General)),
         ];
 
-        let r = for_line(4, &general, h("3"), &[], &catalog);
+        let r = for_line(4, &general, h("3"), &Taken::default(), &catalog);
 
         assert_eq!(
             r,

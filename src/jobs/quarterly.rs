@@ -218,11 +218,12 @@ struct Counts {
     digests: usize,
 }
 
-/// Evaluates agency by agency and writes each agency's snapshot rows and
-/// reminders while the next agency is read, all in one write transaction:
-/// either all of it lands or, on error or in a dry run, none. Memory holds
-/// an agency or two at a time; digests follow from a compact note of who is
-/// behind.
+/// Evaluates agency by agency in three stages that run side by side: one
+/// agency is read while the one before is planned (its snapshot rows and
+/// reminders rendered) and the one before that is written, all in one write
+/// transaction: either all of it lands or, on error or in a dry run, none.
+/// Memory holds a few agencies at a time (one in each stage, one waiting
+/// between stages); digests follow from a compact note of who is behind.
 ///
 /// On PostgreSQL everything is read from one [`Snapshot`], taken as the run
 /// starts, in parts on connections of their own, so that reading and writing
@@ -263,8 +264,10 @@ async fn compute_and_queue(
         shortfall::delete(&txn, period).await?;
     }
 
+    let (units, read_units) = tokio::sync::mpsc::channel::<UnitCompliance>(1);
     let (batches, mut received) = tokio::sync::mpsc::channel::<Batch>(1);
-    let read = evaluate_agencies(&source, request, as_of, &mut progress, batches);
+    let read = read_agencies(&source, request.year, as_of, units);
+    let plan = plan_agencies(source.reader(), request, as_of, &mut progress, read_units, batches);
     let write = async {
         while let Some(batch) = received.recv().await {
             if !request.dry_run {
@@ -274,7 +277,7 @@ async fn compute_and_queue(
         }
         Ok(())
     };
-    tokio::try_join!(read, write)?;
+    tokio::try_join!(read, plan, write)?;
 
     if let Some(snapshot) = snapshot {
         snapshot.close().await?;
@@ -322,32 +325,42 @@ struct Batch {
     messages: Vec<NewMessage>,
 }
 
-/// Reads and evaluates each agency in turn, plans its reminders and sends
-/// them on to be written; then the digests. Stops early when the writer has
-/// stopped, whose error is the run's.
-async fn evaluate_agencies(
+/// Reads and evaluates each agency in turn and sends it on to be planned.
+/// Stops early when the planner has stopped, whose error is the run's.
+async fn read_agencies(
     source: &Source<'_>,
-    request: &RunRequest,
+    year: i32,
     as_of: NaiveDate,
-    progress: &mut Progress,
-    batches: tokio::sync::mpsc::Sender<Batch>,
+    units: tokio::sync::mpsc::Sender<UnitCompliance>,
 ) -> Result<()> {
     let db = source.reader();
     let reference = Arc::new(Reference::load_current(db).await?);
 
     for agency in agencies(db).await? {
-        let unit = source
-            .unit(reference.clone(), &agency.code, request.year, as_of)
-            .await?;
-        let rows = if request.dry_run {
-            Vec::new()
-        } else {
-            shortfall::rows_of(&unit.people)
-        };
-        let messages = reminders(&unit, request, as_of)?;
-        progress.plan(&messages);
+        let unit = source.unit(reference.clone(), &agency.code, year, as_of).await?;
+        if units.send(unit).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Plans each agency's snapshot rows and reminders and sends them on to be
+/// written; then the digests. Stops early when the writer has stopped, whose
+/// error is the run's.
+async fn plan_agencies(
+    db: &DatabaseTransaction,
+    request: &RunRequest,
+    as_of: NaiveDate,
+    progress: &mut Progress,
+    mut units: tokio::sync::mpsc::Receiver<UnitCompliance>,
+    batches: tokio::sync::mpsc::Sender<Batch>,
+) -> Result<()> {
+    while let Some(unit) = units.recv().await {
+        let (unit, batch) = plan_agency(unit, request.clone(), as_of).await?;
+        progress.plan(&batch.messages);
         progress.note(&unit.people);
-        if batches.send(Batch { rows, messages }).await.is_err() {
+        if batches.send(batch).await.is_err() {
             return Ok(());
         }
     }
@@ -361,6 +374,24 @@ async fn evaluate_agencies(
         })
         .await;
     Ok(())
+}
+
+/// One agency's snapshot rows and rendered reminders, made on a thread of
+/// their own: rendering is a third of the run's work in this process, and
+/// meanwhile the next agency is read and decoded on the other.
+async fn plan_agency(unit: UnitCompliance, request: RunRequest, as_of: NaiveDate) -> Result<(UnitCompliance, Batch)> {
+    let planned = tokio::task::spawn_blocking(move || {
+        let rows = if request.dry_run {
+            Vec::new()
+        } else {
+            shortfall::rows_of(&unit.people)
+        };
+        let messages = reminders(&unit, &request, as_of)?;
+        Ok((unit, Batch { rows, messages }))
+    });
+    planned
+        .await
+        .map_err(|e| Error::Internal(format!("planning an agency's reminders stopped: {e}")))?
 }
 
 /// The audit entry of a real run: what it snapshot and queued.

@@ -20,6 +20,7 @@ mod hostile_imports;
 mod hostile_parsers;
 mod http;
 mod metrics;
+mod migrations;
 mod parsed_queries;
 mod personnel_import;
 mod personnel_queries;
