@@ -31,7 +31,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if has_lz4(manager).await? {
-            compress_bodies(manager, "pglz").await?;
+            compress_bodies(manager, "default").await?;
         }
         replace_period_index(manager, "employee_no").await
     }
@@ -39,12 +39,14 @@ impl MigrationTrait for Migration {
 
 /// One call, so both statements run on one connection: SQLite checks a new
 /// index's name against the schema its connection last read, and another
-/// pooled connection may not have read the drop yet.
+/// pooled connection may not have read the drop yet. SQLite runs migrations
+/// outside a transaction, so a migration stopped between the two statements
+/// leaves no index; `IF EXISTS` lets the next start finish it.
 async fn replace_period_index(manager: &SchemaManager<'_>, last: &str) -> Result<(), DbErr> {
     manager
         .get_connection()
         .execute_unprepared(&format!(
-            "DROP INDEX quarterly_shortfall_period; \
+            "DROP INDEX IF EXISTS quarterly_shortfall_period; \
              CREATE INDEX quarterly_shortfall_period ON quarterly_shortfall (year, quarter, {last})"
         ))
         .await?;

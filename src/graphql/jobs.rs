@@ -174,8 +174,9 @@ impl JobsQuery {
             .collect())
     }
 
-    /// The snapshot a quarter's run stored, by employee number; `unitCode`
-    /// narrows it to a unit and its subtree.
+    /// The snapshot a quarter's run stored, one row per person and line, in
+    /// the order the run wrote them (agency by agency); `unitCode` narrows it
+    /// to a unit and its subtree.
     #[graphql(complexity = "super::pagination::page_complexity(first, child_complexity)")]
     async fn quarterly_shortfalls(
         &self,

@@ -548,7 +548,10 @@ fn reminder(unit: &UnitCompliance, p: &PersonCompliance, request: &RunRequest, a
         .iter()
         .flat_map(|r| r.course_ids.iter().copied())
         .collect();
-    course_ids.dedup();
+    // A course can serve two lines (a facet and a security category): it is
+    // listed once, where it first appears.
+    let mut listed = HashSet::new();
+    course_ids.retain(|id| listed.insert(*id));
     let courses: Vec<_> = course_ids
         .iter()
         .filter_map(|id| unit.catalog.get(id))

@@ -96,9 +96,7 @@ db_test! {
         Migrator::down(&app.db, Some(1)).await.expect("down the last one");
         assert_eq!(index_columns(&app.db, "quarterly_shortfall_period").await, ["year", "quarter", "employee_no"]);
         if app.db.get_database_backend() == DbBackend::Postgres {
-            let (methods, lz4) = body_compression(&app.db).await;
-            let expected = if lz4 { "p" } else { "" };
-            assert_eq!(methods, [expected, expected]);
+            assert_eq!(body_compression(&app.db).await.0, ["", ""], "back to the server's default");
         }
 
         Migrator::down(&app.db, None).await.expect("down every one");
@@ -106,6 +104,24 @@ db_test! {
 
         Migrator::up(&app.db, None).await.expect("up again");
         assert_eq!(tables(&app.db).await, before);
+        assert_eq!(index_columns(&app.db, "quarterly_shortfall_period").await, ["year", "quarter", "id"]);
+    }
+}
+
+db_test! {
+    async fn a_migration_stopped_between_dropping_and_making_the_index_finishes_on_the_next_start(app) {
+        // As SQLite leaves it when the process dies between the two
+        // statements: it runs migrations outside a transaction.
+        app.db
+            .execute_unprepared(
+                "DROP INDEX quarterly_shortfall_period; \
+                 DELETE FROM seaql_migrations WHERE version = 'm20261206_000010_cheaper_job_writes'",
+            )
+            .await
+            .expect("stop half way");
+        assert!(index_columns(&app.db, "quarterly_shortfall_period").await.is_empty());
+
+        Migrator::up(&app.db, None).await.expect("the next start");
         assert_eq!(index_columns(&app.db, "quarterly_shortfall_period").await, ["year", "quarter", "id"]);
     }
 }
