@@ -167,7 +167,7 @@ fn benches(c: &mut Criterion) {
                     .iter()
                     .map(|(facts, completions)| {
                         let evaluation = engine::evaluate(facts, completions, &input.requirements, YEAR, as_of());
-                        engine::recommend(&evaluation, completions, &input.catalog).len() + evaluation.lines.len()
+                        engine::recommend(&evaluation, completions, &[], &input.catalog).len() + evaluation.lines.len()
                     })
                     .sum::<usize>()
             });

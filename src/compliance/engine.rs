@@ -189,9 +189,10 @@ pub fn evaluate(
 pub fn recommend(
     evaluation: &Evaluation,
     completions: &[CompletionFact],
+    taken_elsewhere: &[i32],
     catalog: &[CourseFact],
 ) -> Vec<Recommendation> {
-    recommend::for_lines(&evaluation.lines, completions, catalog)
+    recommend::for_lines(&evaluation.lines, completions, taken_elsewhere, catalog)
 }
 
 /// Whether a requirement applies to the person: same role (`None` only to `None`),
@@ -733,7 +734,11 @@ pub(crate) mod tests {
 
         let (policy, line) = facet_line(&eval, Facet::Policy);
         assert_eq!((line.counted, line.shortfall), (h("3"), Hours::ZERO));
-        assert!(recommend(&eval, &completions, &[]).iter().all(|r| r.line != policy));
+        assert!(
+            recommend(&eval, &completions, &[], &[])
+                .iter()
+                .all(|r| r.line != policy)
+        );
     }
 
     #[test]
@@ -851,7 +856,7 @@ pub(crate) mod tests {
         all.push(done(5, date(2026, 12, 31), "4", Facet::Management, None, None));
         let eval = run(&staff(true), &all, date(2026, 12, 31));
         assert_eq!(eval.status, Status::Complete);
-        assert!(recommend(&eval, &all, &[]).is_empty());
+        assert!(recommend(&eval, &all, &[], &[]).is_empty());
     }
 
     #[test]
@@ -1058,7 +1063,7 @@ pub(crate) mod tests {
         ];
 
         let eval = evaluate(&staff(true), &completions, &rules_2026(), 2026, date(2026, 6, 30));
-        let recommendations = recommend(&eval, &completions, &catalog);
+        let recommendations = recommend(&eval, &completions, &[], &catalog);
 
         let (policy, _) = facet_line(&eval, Facet::Policy);
         let (management, _) = facet_line(&eval, Facet::Management);

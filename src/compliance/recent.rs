@@ -30,6 +30,8 @@ pub struct PersonRows {
     /// The completions of the two-year window ending with the year, sorted
     /// by date and id.
     pub completions: Vec<CompletionFact>,
+    /// Catalog courses completed before the window: never recommended.
+    pub taken_elsewhere: Vec<i32>,
 }
 
 /// Whose facts for which year.

@@ -25,8 +25,13 @@ pub struct Recommendation {
 }
 
 /// One recommendation per line with a shortfall, in line order.
-pub fn for_lines(lines: &[Line], completions: &[CompletionFact], catalog: &[CourseFact]) -> Vec<Recommendation> {
-    let taken = Taken::of(completions);
+pub fn for_lines(
+    lines: &[Line],
+    completions: &[CompletionFact],
+    taken_elsewhere: &[i32],
+    catalog: &[CourseFact],
+) -> Vec<Recommendation> {
+    let taken = Taken::of(completions, taken_elsewhere);
     lines
         .iter()
         .enumerate()
@@ -41,8 +46,11 @@ pub fn for_lines(lines: &[Line], completions: &[CompletionFact], catalog: &[Cour
 pub struct Taken(Vec<i32>);
 
 impl Taken {
-    pub fn of(completions: &[CompletionFact]) -> Self {
+    /// The courses of the completions read, and of those read apart (see
+    /// `PersonCompliance::taken_elsewhere`).
+    pub fn of(completions: &[CompletionFact], elsewhere: &[i32]) -> Self {
         let mut ids: Vec<i32> = completions.iter().filter_map(|c| c.course_id).collect();
+        ids.extend_from_slice(elsewhere);
         ids.sort_unstable();
         ids.dedup();
         Taken(ids)
@@ -198,7 +206,7 @@ mod tests {
 
     fn recommend(shortfall: &str, catalog: &[CourseFact], completions: &[CompletionFact]) -> (Vec<i32>, Hours, bool) {
         let policy = requirement(Facet::Policy, &[], None);
-        let r = for_line(0, &policy, h(shortfall), &Taken::of(completions), catalog);
+        let r = for_line(0, &policy, h(shortfall), &Taken::of(completions, &[]), catalog);
         (r.course_ids, r.hours, r.closes_gap)
     }
 

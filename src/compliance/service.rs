@@ -15,8 +15,9 @@ use entity::{Facet, Level, SecurityCategory, completion, course, evidence, perso
 use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
-    AccessMode, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
-    IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait, TransactionOptions, TransactionTrait,
+    AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait, TransactionOptions,
+    TransactionTrait,
 };
 
 use super::engine::{self, CompletionFact, Evaluation, PersonFacts};
@@ -35,6 +36,12 @@ pub struct PersonCompliance {
     /// The completions of the two-year window, as the engine read them; the
     /// evaluation refers to them by id.
     pub completions: Vec<CompletionFact>,
+    /// The catalog courses the person completed outside `completions` (before
+    /// the window or, for a unit, after the as-of date): never recommended.
+    /// Read with one person's facts; a unit's report leaves it empty and
+    /// reads it for the people whose recommendations it shows
+    /// ([`taken_elsewhere_of`]), since most reports show none.
+    pub taken_elsewhere: Vec<i32>,
     pub evaluation: Evaluation,
 }
 
@@ -68,9 +75,11 @@ impl Catalog {
 }
 
 impl PersonCompliance {
-    /// The courses that close this person's shortfalls (see [`engine::recommend`]).
-    pub fn recommendations(&self, catalog: &Catalog) -> Vec<engine::Recommendation> {
-        engine::recommend(&self.evaluation, &self.completions, catalog.facts())
+    /// The courses that close this person's shortfalls (see
+    /// [`engine::recommend`]), leaving out `taken_elsewhere` and `also_taken`.
+    pub fn recommendations(&self, catalog: &Catalog, also_taken: &[i32]) -> Vec<engine::Recommendation> {
+        let taken: Vec<i32> = self.taken_elsewhere.iter().chain(also_taken).copied().collect();
+        engine::recommend(&self.evaluation, &self.completions, &taken, catalog.facts())
     }
 }
 
@@ -393,6 +402,7 @@ struct Facts {
     roles: HashMap<i32, Vec<role_assignment::Model>>,
     evidence: HashMap<i32, Vec<evidence::Model>>,
     completions: HashMap<i32, Vec<CompletionFact>>,
+    taken_elsewhere: HashMap<i32, Vec<i32>>,
 }
 
 impl Facts {
@@ -402,6 +412,7 @@ impl Facts {
             roles: self.roles.remove(&person_id).unwrap_or_default(),
             evidence: self.evidence.remove(&person_id).unwrap_or_default(),
             completions: self.completions.remove(&person_id).unwrap_or_default(),
+            taken_elsewhere: self.taken_elsewhere.remove(&person_id).unwrap_or_default(),
         }
     }
 
@@ -411,6 +422,7 @@ impl Facts {
             roles: HashMap::from([(person_id, rows.roles.clone())]),
             evidence: HashMap::from([(person_id, rows.evidence.clone())]),
             completions: HashMap::from([(person_id, rows.completions.clone())]),
+            taken_elsewhere: HashMap::from([(person_id, rows.taken_elsewhere.clone())]),
         }
     }
 }
@@ -454,7 +466,14 @@ async fn load_facts(
             _ => read_completions(db, completions_query(scope, year, None)).await,
         }
     };
-    let (roles, evidence, mut completions) = tokio::try_join!(roles, evidence, completions)?;
+    let taken_elsewhere = async {
+        match scope {
+            Scope::Person(id) => taken_elsewhere_of(db, &[*id], year, None).await,
+            Scope::Units { .. } => Ok(HashMap::new()),
+        }
+    };
+    let (roles, evidence, mut completions, taken_elsewhere) =
+        tokio::try_join!(roles, evidence, completions, taken_elsewhere)?;
 
     for mine in completions.values_mut() {
         mine.sort_unstable_by_key(|c| (c.completed_on, c.id));
@@ -463,6 +482,7 @@ async fn load_facts(
         roles: group(roles, |r| r.person_id),
         evidence: group(evidence, |e| e.person_id),
         completions,
+        taken_elsewhere,
     })
 }
 
@@ -483,6 +503,71 @@ fn completions_query(scope: &Scope, year: i32, part: Option<(i32, i32)>) -> sea_
         completions = completions.filter(completion::Column::CompletedOn.lte(until));
     }
     completions
+}
+
+/// The catalog courses these people completed outside the completions an
+/// evaluation reads (before the window of `year`, or after `until`), by
+/// person: a course taken then is still taken, and is not recommended again.
+/// One row per person with the course ids gathered by the database: a
+/// city's people have about 45 such completions each, and decoding them one
+/// row each made the quarterly job's read half as slow again.
+pub async fn taken_elsewhere_of(
+    db: &impl ConnectionTrait,
+    people: &[i32],
+    year: i32,
+    until: Option<NaiveDate>,
+) -> Result<HashMap<i32, Vec<i32>>> {
+    let mut taken = HashMap::new();
+    for chunk in people.chunks(TAKEN_CHUNK) {
+        taken.extend(taken_elsewhere_chunk(db, chunk, year, until).await?);
+    }
+    Ok(taken)
+}
+
+/// People per statement in [`taken_elsewhere_of`], well under SQLite's bind
+/// limit.
+const TAKEN_CHUNK: usize = 5_000;
+
+async fn taken_elsewhere_chunk(
+    db: &impl ConnectionTrait,
+    people: &[i32],
+    year: i32,
+    until: Option<NaiveDate>,
+) -> Result<Vec<(i32, Vec<i32>)>> {
+    let window_start = engine::window_start(year - 1, 1);
+    let mut outside = Condition::any().add(completion::Column::CompletedOn.lt(window_start));
+    if let Some(until) = until {
+        outside = outside.add(completion::Column::CompletedOn.gt(until));
+    }
+    let query = completion::Entity::find()
+        .select_only()
+        .column(completion::Column::PersonId)
+        .filter(completion::Column::PersonId.is_in(people.iter().copied()))
+        .filter(completion::Column::CourseId.is_not_null())
+        .filter(outside)
+        .group_by(completion::Column::PersonId);
+
+    let courses: Vec<(i32, Vec<i32>)> = match ConnectionTrait::get_database_backend(db) {
+        DbBackend::Postgres => {
+            query
+                .expr(Expr::cust("array_agg(DISTINCT course_id)"))
+                .into_tuple()
+                .all(db)
+                .await?
+        }
+        _ => {
+            let listed: Vec<(i32, String)> = query
+                .expr(Expr::cust("group_concat(DISTINCT course_id)"))
+                .into_tuple()
+                .all(db)
+                .await?;
+            listed
+                .into_iter()
+                .map(|(person, ids)| (person, ids.split(',').filter_map(|id| id.parse().ok()).collect()))
+                .collect()
+        }
+    };
+    Ok(courses)
 }
 
 /// Streamed, so that each row is decoded while the database is still sending
@@ -562,6 +647,7 @@ fn evaluate(
         .into_iter()
         .map(|person| {
             let completions = facts.completions.remove(&person.id).unwrap_or_default();
+            let taken_elsewhere = facts.taken_elsewhere.remove(&person.id).unwrap_or_default();
             let person_facts = PersonFacts {
                 role: personnel::role_on(facts.roles.get(&person.id).map_or(&[][..], Vec::as_slice), as_of),
                 technical_background: has_background(&person, facts.evidence.get(&person.id), as_of),
@@ -572,6 +658,7 @@ fn evaluate(
                 person,
                 facts: person_facts,
                 completions,
+                taken_elsewhere,
                 evaluation,
             }
         })

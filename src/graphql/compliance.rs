@@ -313,7 +313,7 @@ pub struct Compliance {
     recommendations: Vec<Recommendation>,
 }
 
-fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
+fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance, also_taken: &[i32]) -> Compliance {
     let e = &p.evaluation;
     Compliance {
         person: Person(p.person.clone()),
@@ -345,7 +345,7 @@ fn compliance_of(p: &PersonCompliance, unit: &UnitCompliance) -> Compliance {
             })
             .collect(),
         recommendations: p
-            .recommendations(&unit.catalog)
+            .recommendations(&unit.catalog, also_taken)
             .iter()
             .filter_map(|r| {
                 let line = e.lines.get(r.line)?;
@@ -446,7 +446,14 @@ impl UnitComplianceReport {
             .collect();
 
         let page = behind.iter().skip(start).take(first);
-        prime_page(ctx, page).await?;
+        prime_page(ctx, page.clone()).await?;
+        // Read now, for the page only: the report itself leaves it out (see
+        // `PersonCompliance::taken_elsewhere`).
+        let ids: Vec<i32> = page.map(|p| p.person.id).collect();
+        let unit = &self.0;
+        let taken = service::taken_elsewhere_of(super::db(ctx), &ids, unit.year, Some(unit.as_of))
+            .await
+            .gql()?;
 
         let mut connection = Connection::with_additional_fields(
             start > 0,
@@ -455,14 +462,12 @@ impl UnitComplianceReport {
                 total_count: behind.len() as u64,
             },
         );
-        connection.edges.extend(
-            behind
-                .iter()
-                .enumerate()
-                .skip(start)
-                .take(first)
-                .map(|(i, p)| Edge::new(OpaqueCursor(i + 1), compliance_of(p, &self.0))),
-        );
+        connection
+            .edges
+            .extend(behind.iter().enumerate().skip(start).take(first).map(|(i, p)| {
+                let also_taken = taken.get(&p.person.id).map_or(&[][..], Vec::as_slice);
+                Edge::new(OpaqueCursor(i + 1), compliance_of(p, unit, also_taken))
+            }));
         Ok(connection)
     }
 }
@@ -584,7 +589,7 @@ impl ComplianceQuery {
         )
         .await
         .gql()?;
-        Ok(compliance_of(&person, &unit))
+        Ok(compliance_of(&person, &unit, &[]))
     }
 
     /// A unit's standing, its subtree included.

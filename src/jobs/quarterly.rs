@@ -337,10 +337,22 @@ async fn read_agencies(
     let reference = Arc::new(Reference::load_current(db).await?);
 
     for agency in agencies(db).await? {
-        let unit = source.unit(reference.clone(), &agency.code, year, as_of).await?;
+        let mut unit = source.unit(reference.clone(), &agency.code, year, as_of).await?;
+        add_taken_elsewhere(db, &mut unit).await?;
         if units.send(unit).await.is_err() {
             return Ok(());
         }
+    }
+    Ok(())
+}
+
+/// Every reminder recommends courses, so the job reads, for everyone, the
+/// courses they took outside what the unit's evaluation read.
+async fn add_taken_elsewhere(db: &DatabaseTransaction, unit: &mut UnitCompliance) -> Result<()> {
+    let ids: Vec<i32> = unit.people.iter().map(|p| p.person.id).collect();
+    let mut taken = service::taken_elsewhere_of(db, &ids, unit.year, Some(unit.as_of)).await?;
+    for p in &mut unit.people {
+        p.taken_elsewhere = taken.remove(&p.person.id).unwrap_or_default();
     }
     Ok(())
 }
@@ -544,7 +556,7 @@ fn reminder(unit: &UnitCompliance, p: &PersonCompliance, request: &RunRequest, a
         .collect();
 
     let mut course_ids: Vec<i32> = p
-        .recommendations(&unit.catalog)
+        .recommendations(&unit.catalog, &[])
         .iter()
         .flat_map(|r| r.course_ids.iter().copied())
         .collect();

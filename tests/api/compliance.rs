@@ -12,7 +12,7 @@ use learnmap::auth::{Secret, Signer, Verifier};
 use learnmap::server::ServerArgs;
 
 use crate::db_test;
-use crate::fixtures::{completed, day, scenario};
+use crate::fixtures::{completed, day, scenario, took_course};
 use crate::helpers::{TestApp, code};
 
 const COMPLIANCE: &str = r#"query($no: String!, $year: Int!, $asOf: Date) {
@@ -88,6 +88,30 @@ db_test! {
         assert!(recs[3]["courses"].as_array().expect("courses").len() >= 2);
         // No catalog course carries a security category yet: nothing closes those gaps.
         assert_eq!((&recs[4]["courses"], &recs[4]["closesGap"]), (&json!([]), &json!(false)));
+    }
+}
+
+db_test! {
+    async fn a_course_taken_before_the_window_or_after_the_date_is_not_recommended_again(app) {
+        scenario(&app).await;
+        took_course(&app, "P1", "淺談 e 化數位治理", day(2023, 5, 2)).await;
+        took_course(&app, "P1", "數位平權", day(2026, 4, 2)).await;
+
+        // Policy still owes 2 h (neither course counts as of March 31). Of the
+        // policy courses, 淺談 e 化數位治理 and 數位平權 (2 h each) are taken;
+        // the only other single course of 2 h is 混合辦公資安議題與因應教育訓練,
+        // which beats two 1-hour courses.
+        let expected = json!([{ "title": "混合辦公資安議題與因應教育訓練", "hours": 2.0 }]);
+        let alone = compliance(&app, "P1", "2026-03-31").await;
+        assert_eq!(alone["lines"][0]["shortfallHours"], json!(2.0));
+        assert_eq!(alone["recommendations"][0]["courses"], expected);
+
+        let query = r#"{ unitCompliance(unitCode: "AG1-SUB", year: 2026, asOf: "2026-03-31") {
+            behind(first: 10) { edges { node { person { employeeNo } recommendations { line courses { title hours } } } } } } }"#;
+        let data = app.data(query, json!({})).await;
+        let edges = data["unitCompliance"]["behind"]["edges"].as_array().expect("edges").clone();
+        let p1 = edges.iter().map(|e| &e["node"]).find(|n| n["person"]["employeeNo"] == json!("P1")).expect("P1 is behind");
+        assert_eq!(p1["recommendations"][0], json!({ "line": 0, "courses": expected }), "the report reads the April course too, for this");
     }
 }
 

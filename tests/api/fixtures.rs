@@ -2,7 +2,7 @@
 //! report and job tests.
 
 use chrono::{NaiveDate, Utc};
-use entity::{Facet, Level, Platform, SecurityCategory, completion, person};
+use entity::{Facet, Level, Platform, SecurityCategory, completion, course, person};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 
@@ -55,6 +55,41 @@ pub async fn completed(
         facet: Set(facet),
         level: Set(level),
         security_category: Set(category),
+        source: Set("test".into()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("insert completion");
+}
+
+/// Records that the person took the catalog course of this title, as an
+/// import that matched the catalog would.
+pub async fn took_course(app: &TestApp, no: &str, title: &str, on: NaiveDate) {
+    let course = course::Entity::find()
+        .filter(course::Column::Title.eq(title))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("a catalog course of that title");
+    let person = person::Entity::find()
+        .filter(person::Column::EmployeeNo.eq(no))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("person");
+    completion::ActiveModel {
+        person_id: Set(person.id),
+        course_id: Set(Some(course.id)),
+        course_key: Set(format!("course:{}", course.id)),
+        title: Set(course.title),
+        centihours: Set(course.centihours),
+        completed_on: Set(on),
+        platform: Set(course.platform),
+        facet: Set(Some(course.facet)),
+        level: Set(course.level),
+        security_category: Set(course.security_category),
         source: Set("test".into()),
         created_at: Set(Utc::now()),
         ..Default::default()

@@ -11,7 +11,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::db_test;
-use crate::fixtures::{completed, day, scenario};
+use crate::fixtures::{completed, day, scenario, took_course};
 use crate::smtp::{Received, SmtpServer};
 
 fn mail_to(server: &SmtpServer) -> MailConfig {
@@ -567,5 +567,28 @@ db_test! {
         assert_eq!(status(dry_now.id).await, ("running".to_string(), None, false), "a dry run may be going on");
         let completed = job_run::Entity::find().filter(job_run::Column::Status.eq("completed")).count(&app.db).await.expect("count");
         assert_eq!(completed, 1);
+    }
+}
+
+db_test! {
+    async fn a_reminder_recommends_no_course_taken_before_the_window_or_after_the_quarter(app) {
+        scenario(&app).await;
+        took_course(&app, "P1", "淺談 e 化數位治理", day(2023, 5, 2)).await;
+        took_course(&app, "P1", "數位平權", day(2026, 4, 2)).await;
+
+        quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run");
+
+        let reminder = outbox::Entity::find()
+            .filter(outbox::Column::RecipientNo.eq("P1"))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("P1's reminder");
+        // As in `compliance`: both 2-hour policy courses are taken, so the
+        // policy gap of 2 h gets the other 2-hour course.
+        assert!(reminder.text_body.contains("混合辦公資安議題與因應教育訓練"), "{}", reminder.text_body);
+        for taken in ["淺談 e 化數位治理", "數位平權"] {
+            assert!(!reminder.text_body.contains(taken), "{taken} recommended again: {}", reminder.text_body);
+        }
     }
 }
