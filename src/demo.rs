@@ -6,7 +6,9 @@
 //! sections, every unit has a head who supervises its people, and each person
 //! has a role history, perhaps evidence toward a technical background, and
 //! about 30 completions a year over 2024–2026, mostly catalog courses and some
-//! outside courses. Everything is written in one transaction with
+//! outside courses. The dates are fixed, not drawn around today, so the same
+//! seed gives the same figures in any year; until the end of 2026 some
+//! completions lie in the future. Everything is written in one transaction with
 //! `insert_many` in chunks; units and people get explicit ids (after the
 //! highest id present) so that parents and supervisors can be set in one pass.
 

@@ -28,7 +28,13 @@ struct Cli {
     database_url: String,
 
     /// The address to serve on.
-    #[arg(long, global = true, env = "LEARNMAP_BIND", default_value = "127.0.0.1:8000")]
+    #[arg(
+        long,
+        global = true,
+        env = "LEARNMAP_BIND",
+        default_value = "127.0.0.1:8000",
+        help_heading = "Server"
+    )]
     bind: SocketAddr,
 
     #[command(flatten)]
@@ -49,6 +55,7 @@ struct Cli {
 
 /// Where mail goes.
 #[derive(clap::Args)]
+#[command(next_help_heading = "Mail")]
 struct MailArgs {
     /// The SMTP relay: `smtp://host[:port]` (plain, port 25),
     /// `smtp+starttls://host[:port]` (STARTTLS required, 587) or
@@ -81,6 +88,7 @@ struct MailArgs {
 
 /// When scheduled jobs run.
 #[derive(clap::Args)]
+#[command(next_help_heading = "Schedule")]
 struct ScheduleArgs {
     /// The quarterly job's cron expression, with a seconds field.
     #[arg(
@@ -211,9 +219,12 @@ enum JobCommand {
 
 #[derive(Subcommand)]
 enum RunnableJob {
+    /// One quarter's shortfalls, reminders to staff and digests to supervisors.
     Quarterly {
+        /// The compliance year (2000–2100).
         #[arg(long)]
         year: i32,
+        /// The quarter, 1 to 4; the shortfalls are as of its last day.
         #[arg(long)]
         quarter: u32,
         /// Show what would be sent; write no snapshot or mail and send
@@ -310,8 +321,11 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
             send_mail(&cli, &db, "").await
         }
         Command::Migrate => {
-            open(&cli.database_url).await?;
-            println!("migrations applied");
+            let db = db::connect(&cli.database_url)
+                .await
+                .context("cannot open the database")?;
+            let applied = db::migrate(&db).await.context("migrations failed")?;
+            println!("{}", migrated(applied));
             Ok(())
         }
         Command::Seed => {
@@ -627,6 +641,16 @@ async fn run_quarterly(cli: &Cli, year: i32, quarter: u32, dry_run: bool, send: 
         send_mail(cli, &db, "mail: ").await?;
     }
     Ok(())
+}
+
+/// What `migrate` did: how many migrations it applied, or that there was
+/// nothing to do.
+fn migrated(applied: usize) -> String {
+    match applied {
+        0 => "the database is up to date: no migration to apply".to_string(),
+        1 => "1 migration applied; the database is up to date".to_string(),
+        n => format!("{n} migrations applied; the database is up to date"),
+    }
 }
 
 /// A count stored as an `i32` column, which is never negative.

@@ -62,6 +62,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How the server runs, as flags and environment variables of `serve`.
 #[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Server")]
 pub struct ServerArgs {
     /// Answer introspection queries (`false` hides the schema from clients).
     #[arg(long, global = true, env = "LEARNMAP_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]

@@ -11,6 +11,7 @@ use super::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, JwksUrl, Signer, Verifier};
 
 /// Where tokens come from and how they are checked.
 #[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Authentication")]
 pub struct AuthArgs {
     /// The shared secret of HS256 tokens (at least 32 characters). Unset, and
     /// with no JWKS, the secret in `--jwt-secret-file` is used, created on

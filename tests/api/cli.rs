@@ -528,3 +528,47 @@ fn the_quarterly_job_names_its_flags_in_errors() {
         "Error: --quarter: must be 1, 2, 3 or 4"
     );
 }
+
+#[test]
+fn migrate_says_how_many_migrations_it_applied() {
+    let db = Db::new();
+
+    let first = db.run(&["migrate"]);
+    let again = db.run(&["migrate"]);
+
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert_eq!(
+        text(&first.stdout),
+        "10 migrations applied; the database is up to date\n"
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(
+        text(&again.stdout),
+        "the database is up to date: no migration to apply\n"
+    );
+}
+
+#[test]
+fn a_job_help_puts_its_own_options_first_and_the_server_options_under_headings() {
+    let output = Db::new().run(&["jobs", "run", "quarterly", "--help"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let section = |heading: &str| {
+        let start = stdout
+            .find(&format!("\n{heading}:\n"))
+            .unwrap_or_else(|| panic!("no {heading} section in:\n{stdout}"));
+        let rest = &stdout[start + heading.len() + 3..];
+        rest[..rest.find("\n\n").unwrap_or(rest.len())].to_string()
+    };
+
+    let options = section("Options");
+    assert!(options.contains("--year <YEAR>"), "{stdout}");
+    assert!(options.contains("The compliance year"), "{stdout}");
+    assert!(options.contains("The quarter, 1 to 4"), "{stdout}");
+    assert!(!options.contains("--bind"), "{stdout}");
+    assert!(!options.contains("--smtp-url"), "{stdout}");
+    assert!(section("Server").contains("--bind <BIND>"), "{stdout}");
+    assert!(section("Mail").contains("--smtp-url <SMTP_URL>"), "{stdout}");
+    assert!(section("Schedule").contains("--quarterly-cron"), "{stdout}");
+    assert!(section("Authentication").contains("--jwt-secret"), "{stdout}");
+}
