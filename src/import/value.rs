@@ -75,7 +75,10 @@ pub fn parse_yes_no(text: &str) -> Result<Option<bool>, String> {
     }
 }
 
-/// A person's or unit's name: any text of at most [`MAX_NAME_CHARS`] characters.
+/// A person's or unit's name: one line of at most [`MAX_NAME_CHARS`]
+/// characters. A line break or other control character, which a quoted
+/// spreadsheet cell can hold, would split the name across the lines of a CSV
+/// report and of a message's greeting.
 pub fn parse_name(text: &str) -> Result<String, String> {
     let count = text.chars().count();
     if count > MAX_NAME_CHARS {
@@ -83,7 +86,18 @@ pub fn parse_name(text: &str) -> Result<String, String> {
             "is {count} characters long; a name may have at most {MAX_NAME_CHARS}"
         ));
     }
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Err(format!("holds {}; a name is one line of text", control_name(c)));
+    }
     Ok(text.to_string())
+}
+
+fn control_name(c: char) -> String {
+    match c {
+        '\n' | '\r' => "a line break".to_string(),
+        '\t' => "a tab".to_string(),
+        _ => format!("the control character U+{:04X}", c as u32),
+    }
 }
 
 /// Checks an e-mail address pragmatically and returns it lowercased.
@@ -301,6 +315,28 @@ mod tests {
     fn rejects_overlong_emails() {
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(parse_email(&long).is_err());
+    }
+
+    #[test]
+    fn a_name_is_one_line_of_text() {
+        assert_eq!(parse_name("王小明").as_deref(), Ok("王小明"));
+        assert_eq!(parse_name("Ann O'Neil-Chen").as_deref(), Ok("Ann O'Neil-Chen"));
+        assert_eq!(
+            parse_name("王\n小明"),
+            Err("holds a line break; a name is one line of text".to_string())
+        );
+        assert_eq!(
+            parse_name("王小明\r"),
+            Err("holds a line break; a name is one line of text".to_string())
+        );
+        assert_eq!(
+            parse_name("王\t小明"),
+            Err("holds a tab; a name is one line of text".to_string())
+        );
+        assert_eq!(
+            parse_name("王\u{7}小明"),
+            Err("holds the control character U+0007; a name is one line of text".to_string())
+        );
     }
 
     #[test]

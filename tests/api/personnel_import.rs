@@ -1179,3 +1179,48 @@ db_test! {
         ]));
     }
 }
+
+db_test! {
+    async fn refuses_an_address_two_people_still_employed_would_share(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let header = "employee_no,name,email,unit_code,left_on\n";
+        import(&app, Kind::People, &format!("{header}T1,王小明,t1@example.gov.tw,ORG,\nT2,李大華,t2@example.gov.tw,ORG,\n")).await;
+        let before = snapshot(&app).await;
+
+        // Against a stored person, whatever the case of the address.
+        let error = refused(&app, Kind::People, &format!("{header}T3,張美玲,T1@Example.gov.tw,ORG,\n")).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "email", "reason": "t1@example.gov.tw is also the address of T1 (already stored); each person still employed needs an address of their own, or one receives the other's reminders" }
+        ]));
+
+        // Within the file: each row is told of the other.
+        let error = refused(&app, Kind::People, &format!("{header}T3,張美玲,same@example.gov.tw,ORG,\nT4,陳志明,same@example.gov.tw,ORG,\n")).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "email", "reason": "same@example.gov.tw is also the address of T4 (row 3); each person still employed needs an address of their own, or one receives the other's reminders" },
+            { "row": 3, "field": "email", "reason": "same@example.gov.tw is also the address of T3 (row 2); each person still employed needs an address of their own, or one receives the other's reminders" }
+        ]));
+        assert_eq!(snapshot(&app).await, before);
+
+        // Two people may swap addresses in one file.
+        let swapped = import(&app, Kind::People, &format!("{header}T1,王小明,t2@example.gov.tw,ORG,\nT2,李大華,t1@example.gov.tw,ORG,\n")).await;
+        assert_eq!(counts(&swapped)["updated"], json!(2), "{swapped}");
+
+        // Someone who has left keeps an address given to a newcomer.
+        let reused = import(&app, Kind::People, &format!("{header}T2,李大華,t1@example.gov.tw,ORG,2020-06-30\nT3,張美玲,t1@example.gov.tw,ORG,\n")).await;
+        assert_eq!(counts(&reused)["created"], json!(1), "{reused}");
+        assert_eq!(person(&app, "T3").await["email"], json!("t1@example.gov.tw"));
+    }
+}
+
+db_test! {
+    async fn refuses_a_name_holding_a_control_character(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+
+        let error = refused(&app, Kind::People, "employee_no,name,email,unit_code\nT1,王\u{7}小明,t1@example.gov.tw,ORG\n").await;
+
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "name", "reason": "holds the control character U+0007; a name is one line of text" }
+        ]));
+        assert_eq!(people_total(&app).await, 0);
+    }
+}

@@ -86,6 +86,7 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
     errors.extend(row_errors);
     errors.extend(duplicates(&named));
     errors.extend(check_references(&named, &units, &existing));
+    errors.extend(shared_emails(&rows, &existing, options.today));
     errors.extend(check_left_after_completions(db, &rows, &existing).await?);
     reject_if_any(errors)?;
 
@@ -197,6 +198,59 @@ async fn check_left_after_completions(
     }
     errors.sort_by_key(|e| e.row);
     Ok(errors)
+}
+
+/// An address may belong to one person still employed: two who shared one
+/// would each receive the other's reminders, with their hours and courses.
+/// The check is of the people as the import leaves them, so two people can
+/// swap addresses in one file; someone who left before `today` gets no mail
+/// and may keep an address that has since been given to another.
+fn shared_emails(rows: &[PersonRow], existing: &HashMap<String, person::Model>, today: NaiveDate) -> Vec<FieldError> {
+    let employed = |left_on: Option<NaiveDate>| left_on.is_none_or(|left| left >= today);
+    let listed: HashSet<&str> = rows.iter().map(|r| r.employee_no.as_str()).collect();
+    let mut holders: HashMap<String, Vec<(&str, Option<usize>)>> = HashMap::new();
+    for p in existing.values() {
+        if !listed.contains(p.employee_no.as_str()) && employed(p.left_on) {
+            holders
+                .entry(p.email.to_lowercase())
+                .or_default()
+                .push((&p.employee_no, None));
+        }
+    }
+    for r in rows.iter().filter(|r| employed(r.left_on)) {
+        holders
+            .entry(r.email.clone())
+            .or_default()
+            .push((&r.employee_no, Some(r.line)));
+    }
+
+    let mut errors = Vec::new();
+    for (email, people) in holders.iter().filter(|(_, people)| people.len() > 1) {
+        for (no, line) in people {
+            let Some(line) = line else { continue };
+            let others: Vec<String> = people
+                .iter()
+                .filter(|(other, _)| other != no)
+                .map(|(other, line)| match line {
+                    Some(line) => format!("{other} (row {line})"),
+                    None => format!("{other} (already stored)"),
+                })
+                .collect();
+            if others.is_empty() {
+                continue; // one employee number twice, reported as such
+            }
+            errors.push(FieldError::at_row(
+                *line,
+                "email",
+                format!(
+                    "{email} is also the address of {}; each person still employed needs an address of their own, or one receives the other's reminders",
+                    others.join(", ")
+                ),
+            ));
+        }
+    }
+    errors.sort_by_key(|e| e.row);
+    errors
 }
 
 /// A column the file leaves out keeps what is stored for the people it lists;
