@@ -321,22 +321,18 @@ mod tests {
     fn a_name_is_one_line_of_text() {
         assert_eq!(parse_name("王小明").as_deref(), Ok("王小明"));
         assert_eq!(parse_name("Ann O'Neil-Chen").as_deref(), Ok("Ann O'Neil-Chen"));
-        assert_eq!(
-            parse_name("王\n小明"),
-            Err("holds a line break; a name is one line of text".to_string())
-        );
-        assert_eq!(
-            parse_name("王小明\r"),
-            Err("holds a line break; a name is one line of text".to_string())
-        );
-        assert_eq!(
-            parse_name("王\t小明"),
-            Err("holds a tab; a name is one line of text".to_string())
-        );
-        assert_eq!(
-            parse_name("王\u{7}小明"),
-            Err("holds the control character U+0007; a name is one line of text".to_string())
-        );
+        for (name, held) in [
+            ("王\n小明", "a line break"),
+            ("王小明\r", "a line break"),
+            ("王\t小明", "a tab"),
+            ("王\u{7}小明", "the control character U+0007"),
+        ] {
+            assert_eq!(
+                parse_name(name),
+                Err(format!("holds {held}; a name is one line of text")),
+                "{name:?}"
+            );
+        }
     }
 
     #[test]
