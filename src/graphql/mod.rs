@@ -16,6 +16,7 @@ mod pagination;
 pub mod parsed;
 mod personnel;
 pub mod scalars;
+mod size;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
@@ -79,6 +80,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
         .extension(nul::RefuseNul)
+        .extension(size::LimitSelections)
         .extension(order::QueryOrder(parsed.clone()))
         .data(parsed.clone())
         .extension(parsed)

@@ -79,3 +79,29 @@ db_test! {
         assert!(clean["courses"]["totalCount"].as_i64().is_some_and(|n| n > 0), "{clean}");
     }
 }
+
+db_test! {
+    async fn meta_fields_and_introspection_count_toward_a_cap_on_selections(app) {
+        let aliases = |n: usize, field: &str| -> String {
+            let one = (0..n).map(|i| format!("a{i}: {field}")).collect::<Vec<_>>().join(" ");
+            format!("{{ {one} }}")
+        };
+
+        // `__typename` costs nothing toward complexity, one selection here.
+        let fits = app.data(&aliases(5_000, "__typename"), json!({})).await;
+        assert_eq!(fits.as_object().map(|o| o.len()), Some(5_000));
+        assert_eq!(fits["a4999"], json!("QueryRoot"));
+        let too_many = app.error(&aliases(5_001, "__typename"), json!({})).await;
+        assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+        assert!(
+            too_many["message"].as_str().is_some_and(|m| m.starts_with("the query makes more than 5000 selections")),
+            "{too_many}"
+        );
+
+        // 102 each (100 for `__schema`, one each for `types` and `name`).
+        let schemas = app.data(&aliases(49, "__schema { types { name } }"), json!({})).await;
+        assert_eq!(schemas.as_object().map(|o| o.len()), Some(49));
+        let too_many = app.error(&aliases(50, "__schema { types { name } }"), json!({})).await;
+        assert_eq!(code(&too_many), "BAD_USER_INPUT", "{too_many}");
+    }
+}

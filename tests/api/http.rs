@@ -115,6 +115,27 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn thousands_of_aliases_without_a_token_are_refused_before_they_run(app) {
+        let aliases: Vec<String> = (0..20_000).map(|i| format!("a{i}: __typename")).collect();
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "query": format!("{{ {} }}", aliases.join(" ")) }).to_string()))
+            .expect("request");
+
+        let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
+
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        assert_eq!(body["data"], Value::Null, "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{body}");
+        assert!(
+            body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("more than 5000 selections")),
+            "{body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn introspection_fits_the_limits() {
     let app = crate::helpers::TestApp::sqlite().await;
