@@ -99,9 +99,9 @@ pub fn as_of_for(year: i32, as_of: Option<NaiveDate>, today: NaiveDate) -> Resul
 }
 
 /// One person, found by the caller, against reference data the caller holds.
-/// Someone who left before the as-of date is refused, not evaluated: unit
-/// reports and the quarterly job leave them out, and one answer must not
-/// say "behind" of a person those never count.
+/// Someone who left before the as-of date, or joins after it, is refused,
+/// not evaluated: unit reports and the quarterly job leave them out, and one
+/// answer must not say "behind" of a person those never count.
 /// Their facts come from `recent` when they were read at `facts_generation`
 /// (read with the person row), else from three indexed queries (roles,
 /// evidence, completions), filed there for the next request.
@@ -129,6 +129,14 @@ pub async fn for_person(
             "asOf",
             format!(
                 "{employee_no} left on {left_on}, so is not evaluated as of {as_of}, as in unit reports and reminders; {ask}"
+            ),
+        ));
+    }
+    if let Some(joined_on) = person.joined_on.filter(|joined| *joined > as_of) {
+        return Err(Error::bad_input(
+            "asOf",
+            format!(
+                "{employee_no} joins on {joined_on}, so is not evaluated as of {as_of}, as in unit reports and reminders; ask for a date from {joined_on}"
             ),
         ));
     }
@@ -328,7 +336,12 @@ impl Scope {
             Scope::Person(id) => person::Column::Id.eq(*id),
             Scope::Units { ids, as_of } => person::Column::UnitId
                 .is_in(ids.iter().copied())
-                .and(person::Column::LeftOn.is_null().or(person::Column::LeftOn.gte(*as_of))),
+                .and(person::Column::LeftOn.is_null().or(person::Column::LeftOn.gte(*as_of)))
+                .and(
+                    person::Column::JoinedOn
+                        .is_null()
+                        .or(person::Column::JoinedOn.lte(*as_of)),
+                ),
         }
     }
 

@@ -371,7 +371,7 @@ async fn plan_agencies(
     while let Some(unit) = units.recv().await {
         let (unit, batch) = plan_agency(unit, request.clone(), as_of).await?;
         progress.plan(&batch.messages);
-        progress.note(&unit.people);
+        progress.note(&unit.people, request.today);
         if batches.send(batch).await.is_err() {
             return Ok(());
         }
@@ -468,11 +468,13 @@ impl Progress {
         }
     }
 
-    /// Counts an agency's people and keeps, of those behind, what a digest shows.
-    fn note(&mut self, people: &[PersonCompliance]) {
+    /// Counts an agency's people and keeps, of those behind and still here
+    /// on the day of the run, what a digest shows: like a reminder, a digest
+    /// says nothing of someone who has left since the quarter ended.
+    fn note(&mut self, people: &[PersonCompliance], today: NaiveDate) {
         self.counts.people += people.len();
         self.counts.lines += people.iter().map(|p| p.evaluation.lines.len()).sum::<usize>();
-        for p in people.iter().filter(|p| is_behind(p)) {
+        for p in people.iter().filter(|p| is_behind(p) && !has_left(&p.person, today)) {
             if let Some(supervisor) = p.person.supervisor_id {
                 self.behind.entry(supervisor).or_default().push(DigestRow::of(p));
             }

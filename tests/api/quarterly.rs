@@ -592,3 +592,50 @@ db_test! {
         }
     }
 }
+
+db_test! {
+    async fn a_quarter_leaves_out_who_joins_after_it_and_digests_leave_out_who_has_left(app) {
+        scenario(&app).await;
+        // P1 leaves at the end of Q2; P5 joins in Q2, with nothing done.
+        let people = "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on\n\
+                      P1,林小明,p1@example.gov.tw,AG1-SUB,it_staff,S1,2020-01-01,2026-06-30\n\
+                      P5,周新進,p5@example.gov.tw,AG1-SUB,it_staff,S1,2026-05-01,\n";
+        let data = app.data("mutation($p: String!) { importPeople(csv: $p) { created updated } }", json!({ "p": people })).await;
+        assert_eq!(data["importPeople"], json!({ "created": 1, "updated": 1 }));
+        let digest_to_s1 = |quarter: &'static str| {
+            outbox::Entity::find()
+                .filter(outbox::Column::RecipientNo.eq("S1"))
+                .filter(outbox::Column::Key.ends_with(quarter))
+                .filter(outbox::Column::Kind.eq("digest"))
+                .one(&app.db)
+        };
+
+        // Q1: P5 had not joined; P1 was there, behind, but has left by the
+        // day of the run (2027-01-02), so there is no one left to digest.
+        let Outcome::Ran { run, .. } = quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run") else {
+            panic!("the job ran")
+        };
+        assert_eq!((run.people, run.reminders, run.digests), (4, 2, 0), "S1, P1, P2, P4 evaluated; S1 and P4 reminded");
+        assert!(digest_to_s1(":2026:Q1").await.expect("query").is_none());
+
+        // Q2: P5 is evaluated and behind; P1 still counts in the snapshot,
+        // gets no reminder and is not in the digest.
+        let Outcome::Ran { run, .. } = quarterly::run(&app.db, request(2, Trigger::Cli, "test")).await.expect("run") else {
+            panic!("the job ran")
+        };
+        assert_eq!((run.people, run.reminders, run.digests), (5, 3, 1), "P5 joins the four; S1, P4 and P5 reminded");
+        let digest = digest_to_s1(":2026:Q2").await.expect("query").expect("S1's Q2 digest");
+        assert!(digest.text_body.contains("周新進（P5）"), "{}", digest.text_body);
+        assert!(!digest.text_body.contains("P1"), "P1 has left: {}", digest.text_body);
+
+        let refused = app
+            .error(r#"{ compliance(employeeNo: "P5", year: 2026, asOf: "2026-03-31") { status } }"#, json!({}))
+            .await;
+        assert_eq!(
+            refused["message"],
+            json!("asOf: P5 joins on 2026-05-01, so is not evaluated as of 2026-03-31, as in unit reports and reminders; ask for a date from 2026-05-01")
+        );
+        let unit = app.data(r#"{ unitCompliance(unitCode: "AG1", year: 2026, asOf: "2026-03-31") { people } }"#, json!({})).await;
+        assert_eq!(unit["unitCompliance"]["people"], json!(3), "S1, P1 and P2");
+    }
+}
