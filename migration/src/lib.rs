@@ -13,6 +13,7 @@ mod m20261204_000007_indexes;
 mod m20261204_000008_reference_generation;
 mod m20261205_000009_facts_generation;
 mod m20261206_000010_cheaper_job_writes;
+mod m20261207_000011_general_security_course;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_reference_generation::Migration),
             Box::new(m20261205_000009_facts_generation::Migration),
             Box::new(m20261206_000010_cheaper_job_writes::Migration),
+            Box::new(m20261207_000011_general_security_course::Migration),
         ]
     }
 }

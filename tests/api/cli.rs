@@ -539,7 +539,7 @@ fn migrate_says_how_many_migrations_it_applied() {
     assert!(first.status.success(), "{}", text(&first.stderr));
     assert_eq!(
         text(&first.stdout),
-        "10 migrations applied; the database is up to date\n"
+        "11 migrations applied; the database is up to date\n"
     );
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert_eq!(

@@ -86,8 +86,14 @@ db_test! {
         assert_eq!(recs[2]["courses"], json!([{ "title": "個資風險之識別、管理與因應-臺北市政府法務局提供", "hours": 3.0 }]));
         assert_eq!((&recs[3]["totalHours"], &recs[3]["closesGap"]), (&json!(8.0), &json!(true)));
         assert!(recs[3]["courses"].as_array().expect("courses").len() >= 2);
-        // No catalog course carries a security category yet: nothing closes those gaps.
+        // No catalog course is professional security training: nothing closes that gap.
         assert_eq!((&recs[4]["courses"], &recs[4]["closesGap"]), (&json!([]), &json!(false)));
+        // The one catalog course whose title names it general security
+        // education (通識) closes the general gap of 3 h.
+        assert_eq!(recs[5], json!({
+            "line": 5, "facet": "SECURITY", "securityCategory": "GENERAL", "shortfallHours": 3.0, "totalHours": 3.0,
+            "closesGap": true, "courses": [{ "title": "112 年一般人員及主管資通安全通識教育訓練 -個人資訊安全與個人資料保護", "hours": 3.0 }]
+        }));
     }
 }
 

@@ -1,5 +1,6 @@
-//! Every migration goes down and up again, and the last one leaves the job's
-//! tables as the quarterly job needs them.
+//! Every migration goes down and up again; the index and compression
+//! migration leaves the job's tables as the quarterly job needs them, and
+//! the catalog fix marks a course only where no one has chosen otherwise.
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
@@ -93,7 +94,7 @@ db_test! {
         let before = tables(&app.db).await;
         assert_eq!(before, 17);
 
-        Migrator::down(&app.db, Some(1)).await.expect("down the last one");
+        Migrator::down(&app.db, Some(2)).await.expect("down the last two");
         assert_eq!(index_columns(&app.db, "quarterly_shortfall_period").await, ["year", "quarter", "employee_no"]);
         if app.db.get_database_backend() == DbBackend::Postgres {
             assert_eq!(body_compression(&app.db).await.0, ["", ""], "back to the server's default");
@@ -123,5 +124,38 @@ db_test! {
 
         Migrator::up(&app.db, None).await.expect("the next start");
         assert_eq!(index_columns(&app.db, "quarterly_shortfall_period").await, ["year", "quarter", "id"]);
+    }
+}
+
+db_test! {
+    async fn a_catalog_seeded_earlier_gets_its_general_security_course_and_keeps_an_admins_choice(app) {
+        let category = || async {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(
+                    app.db.get_database_backend(),
+                    "SELECT security_category FROM course WHERE title LIKE '112 年一般人員及主管資通安全通識教育訓練%'",
+                ))
+                .await
+                .expect("query")
+                .expect("the course is seeded");
+            row.try_get::<Option<String>>("", "security_category").expect("category")
+        };
+        assert_eq!(category().await.as_deref(), Some("general"), "seeded so");
+
+        // As a database seeded before the seed said so.
+        Migrator::down(&app.db, Some(1)).await.expect("down");
+        assert_eq!(category().await, None);
+        Migrator::up(&app.db, None).await.expect("up");
+        assert_eq!(category().await.as_deref(), Some("general"));
+
+        // A category an admin set is left alone both ways.
+        app.db
+            .execute_unprepared("UPDATE course SET security_category = 'professional' WHERE title LIKE '112 年%'")
+            .await
+            .expect("update");
+        Migrator::down(&app.db, Some(1)).await.expect("down");
+        Migrator::up(&app.db, None).await.expect("up");
+        assert_eq!(category().await.as_deref(), Some("professional"));
     }
 }
