@@ -14,6 +14,8 @@ mod evidence;
 pub mod people;
 mod units;
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::NaiveDate;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
@@ -90,6 +92,25 @@ impl ImportReport {
 /// its rows' errors; fails at once when no row can be checked.
 fn read_table(text: &str, columns: &[crate::import::Column]) -> Result<(Table, Vec<FieldError>)> {
     Table::read_collecting(text, columns, &[], false).map_err(Error::BadInput)
+}
+
+/// Whether following `next_of` (a unit's parent, a person's supervisor)
+/// from `start` comes back to `start`. A chain that only runs into a cycle
+/// further on does not: that cycle is reported at the rows that make it,
+/// and this row would be fine without them.
+pub(crate) fn comes_back(start: &str, next_of: &HashMap<&str, Option<&str>>) -> bool {
+    let mut seen = HashSet::new();
+    let mut current = next_of.get(start).copied().flatten();
+    while let Some(key) = current {
+        if key == start {
+            return true;
+        }
+        if !seen.insert(key) {
+            return false;
+        }
+        current = next_of.get(key).copied().flatten();
+    }
+    false
 }
 
 /// Fails with all errors, sorted by row (the header's first), when there
@@ -214,4 +235,21 @@ fn show<T: std::fmt::Debug>(value: &T) -> String {
         .and_then(|t| t.strip_suffix(')'))
         .unwrap_or(&text);
     text.trim_matches('"').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_chain_on_the_cycle_comes_back() {
+        // a → b → c → b, d → none
+        let next: HashMap<&str, Option<&str>> =
+            HashMap::from([("a", Some("b")), ("b", Some("c")), ("c", Some("b")), ("d", None)]);
+        assert!(comes_back("b", &next));
+        assert!(comes_back("c", &next));
+        assert!(!comes_back("a", &next), "a leads into the cycle but is not on it");
+        assert!(!comes_back("d", &next));
+        assert!(!comes_back("unknown", &next));
+    }
 }

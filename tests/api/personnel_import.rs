@@ -580,8 +580,10 @@ db_test! {
         let csv = "employee_no,name,email,unit_code,supervisor_no\n\
                    T1,王小明,t1@example.gov.tw,ORG,T2\n\
                    T2,李大華,t2@example.gov.tw,ORG,T1\n\
-                   T3,陳美玲,t3@example.gov.tw,ORG,T3\n";
+                   T3,陳美玲,t3@example.gov.tw,ORG,T3\n\
+                   T4,張志豪,t4@example.gov.tw,ORG,T1\n";
         let error = refused(&app, Kind::People, csv).await;
+        // T4 only reports into the cycle: fixing T1 and T2 is enough.
         assert_eq!(entries(&error), json!([
             { "row": 2, "field": "supervisor_no", "reason": "T2 makes a cycle of supervisors back to T1" },
             { "row": 3, "field": "supervisor_no", "reason": "T1 makes a cycle of supervisors back to T2" },
@@ -605,7 +607,8 @@ db_test! {
         assert_eq!(snapshot(&app).await, before);
 
         // A unit cycle against stored units is refused the same way.
-        let units = "unit_code,name,parent_code\nDDB,臺北市政府數位發展局,DDB-INF-NET\n";
+        // DDB-PLN, below DDB, only leads into it.
+        let units = "unit_code,name,parent_code\nDDB,臺北市政府數位發展局,DDB-INF-NET\nDDB-PLN,數位策略組,DDB\n";
         let error = refused(&app, Kind::Units, units).await;
         assert_eq!(entries(&error), json!([
             { "row": 2, "field": "parent_code", "reason": "DDB-INF-NET makes a cycle of parents back to DDB" }

@@ -462,7 +462,7 @@ fn check_references(
                 "supervisor_no",
                 format!("no person has employee number {supervisor}"),
             ));
-        } else if leads_back(no, &supervisor_of) {
+        } else if super::comes_back(no, &supervisor_of) {
             errors.push(FieldError::at_row(
                 row.line,
                 "supervisor_no",
@@ -471,18 +471,6 @@ fn check_references(
         }
     }
     errors
-}
-
-fn leads_back(start: &str, supervisor_of: &HashMap<&str, Option<&str>>) -> bool {
-    let mut current = supervisor_of.get(start).copied().flatten();
-    for _ in 0..=supervisor_of.len() {
-        match current {
-            None => return false,
-            Some(no) if no == start => return true,
-            Some(no) => current = supervisor_of.get(no).copied().flatten(),
-        }
-    }
-    true
 }
 
 /// Writes the person's own fields; returns the id and what changed.

@@ -320,7 +320,7 @@ fn check_references(rows: &[Named], existing: &HashMap<String, unit::Model>) -> 
                 "parent_code",
                 format!("unit {parent} does not exist"),
             ));
-        } else if leads_back(code, &parent_of) {
+        } else if super::comes_back(code, &parent_of) {
             errors.push(FieldError::at_row(
                 row.line,
                 "parent_code",
@@ -386,18 +386,6 @@ fn check_first_levels(
             )
         })
         .collect()
-}
-
-fn leads_back(start: &str, parent_of: &HashMap<&str, Option<&str>>) -> bool {
-    let mut current = parent_of.get(start).copied().flatten();
-    for _ in 0..=parent_of.len() {
-        match current {
-            None => return false,
-            Some(code) if code == start => return true,
-            Some(code) => current = parent_of.get(code).copied().flatten(),
-        }
-    }
-    true
 }
 
 async fn upsert_unit(
