@@ -116,7 +116,7 @@ async fn engine_input(setup: &Setup) -> EngineInput {
     let mut people = Vec::new();
     let mut requirements = Vec::new();
     for code in &setup.agencies {
-        let unit = service::for_unit(&setup.db, code, YEAR, as_of())
+        let unit = service::for_unit(&setup.db, code, YEAR, as_of(), service::Detail::Completions)
             .await
             .expect("for_unit");
         requirements = unit.rules.requirements.clone();

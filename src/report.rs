@@ -9,7 +9,7 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use crate::clock;
 use crate::compliance::engine::Status;
-use crate::compliance::service::UnitCompliance;
+use crate::compliance::service::{Detail, UnitCompliance};
 use crate::error::{Error, FieldError, Result};
 use crate::import::value::quote;
 use crate::personnel::import::people::role_code;
@@ -146,7 +146,7 @@ pub async fn unit_report(
 ) -> Result<Vec<u8>> {
     use sea_orm::EntityTrait;
 
-    let unit = crate::compliance::service::for_unit(db, unit_code, year, as_of).await?;
+    let unit = crate::compliance::service::for_unit(db, unit_code, year, as_of, Detail::Totals).await?;
     let codes = entity::unit::Entity::find()
         .all(db)
         .await?

@@ -13,11 +13,12 @@ use std::time::Duration;
 use chrono::{Datelike, NaiveDate};
 use entity::{Facet, Level, SecurityCategory, completion, course, evidence, person, role_assignment, unit};
 use futures_util::TryStreamExt;
+use sea_orm::sea_query::extension::postgres::PgFunc;
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
 use sea_orm::{
     AccessMode, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    EntityTrait, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait, TransactionOptions,
-    TransactionTrait,
+    EntityTrait, IntoSimpleExpr, IsolationLevel, QueryFilter, QueryOrder, QuerySelect, Statement, StreamTrait,
+    TransactionOptions, TransactionTrait,
 };
 
 use super::engine::{self, CompletionFact, Evaluation, PersonFacts};
@@ -45,6 +46,29 @@ pub struct PersonCompliance {
     pub evaluation: Evaluation,
 }
 
+/// How much of a unit's completions a read brings back.
+///
+/// A line's counted hours depend only on a completion's facet, level,
+/// security category and whether it falls in the window's first or second
+/// year, so a report of lines and statuses (the quarterly job, the CSV
+/// report, `unitCompliance` without `counted` or `ignored`) lets the
+/// database sum the hours: it sends a few rows per person instead of one per
+/// completion, and decoding those rows was most of a unit read's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    /// Every completion of the window, by id, for showing which counted
+    /// toward which line and which did not, and why.
+    Completions,
+    /// The window's hours summed per person, year, facet, level and security
+    /// category. Each sum stands in [`PersonCompliance::completions`] as one
+    /// completion with id 0 dated Jan 1 of its year, so the evaluation's
+    /// lines and status are those of [`Detail::Completions`] but its
+    /// `counted` and `ignored` name no real completion. The sums name no
+    /// course either: recommendations need the courses taken at any date
+    /// ([`taken_elsewhere_of`] at this detail).
+    Totals,
+}
+
 /// A unit's evaluations, one per person of its subtree still employed on the
 /// as-of date.
 #[derive(Debug, Clone)]
@@ -56,6 +80,8 @@ pub struct UnitCompliance {
     pub people: Vec<PersonCompliance>,
     /// Catalog courses, for recommendations.
     pub catalog: Catalog,
+    /// What `people`'s completions hold.
+    pub detail: Detail,
 }
 
 /// The catalog courses (not archived) an evaluation may recommend, shared
@@ -144,13 +170,15 @@ pub async fn for_person(
     let rows = match recent.get(facts_generation, id, year) {
         Some(rows) => rows,
         None => {
-            let rows = Arc::new(load_facts(db, None, &Scope::Person(id), year).await?.take(id));
+            let facts = load_facts(db, None, &Scope::Person(id), year, Detail::Completions).await?;
+            let rows = Arc::new(facts.take(id));
             recent.put(facts_generation, id, year, rows.clone());
             rows
         }
     };
 
-    let mut result = evaluate(reference, unit, vec![person], Facts::of_one(id, &rows), year, as_of)?;
+    let facts = Facts::of_one(id, &rows);
+    let mut result = evaluate(reference, unit, vec![person], facts, (year, as_of), Detail::Completions)?;
     let one = result
         .people
         .pop()
@@ -166,9 +194,10 @@ pub async fn for_unit(
     unit_code: &str,
     year: i32,
     as_of: NaiveDate,
+    detail: Detail,
 ) -> Result<UnitCompliance> {
     let reference = Arc::new(Reference::load_current(pool).await?);
-    for_unit_pooled(pool, reference, unit_code, year, as_of).await
+    for_unit_pooled(pool, reference, unit_code, year, as_of, detail).await
 }
 
 /// A unit read with the connection or transaction the caller holds (the
@@ -180,8 +209,9 @@ pub async fn for_unit_with(
     unit_code: &str,
     year: i32,
     as_of: NaiveDate,
+    detail: Detail,
 ) -> Result<UnitCompliance> {
-    unit_from(db, None, reference, unit_code, year, as_of).await
+    unit_from(db, None, reference, unit_code, year, as_of, detail).await
 }
 
 /// [`for_unit_with`] over the pool, for a request that waits on the answer:
@@ -192,9 +222,10 @@ pub async fn for_unit_pooled(
     unit_code: &str,
     year: i32,
     as_of: NaiveDate,
+    detail: Detail,
 ) -> Result<UnitCompliance> {
     let snapshot = Snapshot::open(pool).await?;
-    let unit = snapshot.unit(reference, unit_code, year, as_of).await?;
+    let unit = snapshot.unit(reference, unit_code, year, as_of, detail).await?;
     snapshot.close().await?;
     Ok(unit)
 }
@@ -241,8 +272,18 @@ impl Snapshot {
         unit_code: &str,
         year: i32,
         as_of: NaiveDate,
+        detail: Detail,
     ) -> Result<UnitCompliance> {
-        unit_from(&self.txn, self.parts.as_ref(), reference, unit_code, year, as_of).await
+        unit_from(
+            &self.txn,
+            self.parts.as_ref(),
+            reference,
+            unit_code,
+            year,
+            as_of,
+            detail,
+        )
+        .await
     }
 
     /// The snapshot's transaction, for other reads of the same moment.
@@ -300,6 +341,7 @@ async fn unit_from(
     unit_code: &str,
     year: i32,
     as_of: NaiveDate,
+    detail: Detail,
 ) -> Result<UnitCompliance> {
     let unit = reference
         .unit_by_code(unit_code)
@@ -309,7 +351,6 @@ async fn unit_from(
         ids: reference.subtree_ids(unit.id),
         as_of,
     };
-
     let people = async {
         let people = person::Entity::find()
             .filter(scope.people())
@@ -318,22 +359,53 @@ async fn unit_from(
             .await?;
         Ok(people)
     };
-    let (people, facts) = tokio::try_join!(people, load_facts(db, parts, &scope, year))?;
-    evaluate(reference, unit, people, facts, year, as_of)
+
+    if ConnectionTrait::get_database_backend(db) != DbBackend::Postgres {
+        let (people, facts) = tokio::try_join!(people, load_facts(db, parts, &scope, year, detail))?;
+        return evaluate(reference, unit, people, facts, (year, as_of), detail);
+    }
+
+    let people = people.await?;
+    let listed = Scope::listed(&people, as_of);
+    let facts = load_facts(db, parts, &listed, year, detail).await?;
+    evaluate(reference, unit, people, facts, (year, as_of), detail)
 }
 
-/// Whose facts a query reads. A unit's people are matched by a subquery, not
-/// a list of ids, so that no agency is too large for a statement's binds.
+/// Whose facts a query reads.
 enum Scope {
     Person(i32),
-    Units { ids: Vec<i32>, as_of: NaiveDate },
+    /// A unit's people, matched by a subquery on `person`, not a list of
+    /// ids, so that no agency is too large for SQLite's bind limit.
+    Units {
+        ids: Vec<i32>,
+        as_of: NaiveDate,
+    },
+    /// A unit's people read beforehand, listed by id in one array bound on
+    /// PostgreSQL, so that the unit's other statements (roles, evidence and
+    /// each part of the completions) do not each search `person` again.
+    Listed {
+        people: Vec<i32>,
+        as_of: NaiveDate,
+    },
 }
 
 impl Scope {
+    /// The people read, in id order, so that each part's rows lie together
+    /// in the completions' index.
+    fn listed(people: &[person::Model], as_of: NaiveDate) -> Scope {
+        let mut ids: Vec<i32> = people.iter().map(|p| p.id).collect();
+        ids.sort_unstable();
+        Scope::Listed { people: ids, as_of }
+    }
+
     /// The people of the scope, as a condition on `person`.
     fn people(&self) -> SimpleExpr {
         match self {
             Scope::Person(id) => person::Column::Id.eq(*id),
+            Scope::Listed { people, .. } => ExprTrait::eq(
+                person::Column::Id.into_simple_expr(),
+                PgFunc::any(Expr::val(people.clone())),
+            ),
             Scope::Units { ids, as_of } => person::Column::UnitId
                 .is_in(ids.iter().copied())
                 .and(person::Column::LeftOn.is_null().or(person::Column::LeftOn.gte(*as_of)))
@@ -354,7 +426,7 @@ impl Scope {
     fn completions_until(&self) -> Option<NaiveDate> {
         match self {
             Scope::Person(_) => None,
-            Scope::Units { as_of, .. } => Some(*as_of),
+            Scope::Units { as_of, .. } | Scope::Listed { as_of, .. } => Some(*as_of),
         }
     }
 
@@ -363,11 +435,22 @@ impl Scope {
         self.rows_of_part(person_id, None)
     }
 
-    /// The rows of part `k` of `n` of the scope's people (those whose id is
-    /// `k` modulo `n`), or of all of them.
+    /// The rows of part `k` of `n` of the scope's people, or of all of them:
+    /// listed people in `n` runs of the list, others those whose id is `k`
+    /// modulo `n`.
     fn rows_of_part(&self, person_id: impl ColumnTrait, part: Option<(i32, i32)>) -> SimpleExpr {
         match self {
             Scope::Person(id) => person_id.eq(*id),
+            Scope::Listed { people, .. } => {
+                let run = match part {
+                    Some((k, n)) => {
+                        let size = people.len().div_ceil(n as usize).max(1);
+                        people.chunks(size).nth(k as usize).unwrap_or_default()
+                    }
+                    None => people,
+                };
+                ExprTrait::eq(person_id.into_simple_expr(), PgFunc::any(Expr::val(run.to_vec())))
+            }
             Scope::Units { .. } => {
                 let mut people = Query::select();
                 people
@@ -458,6 +541,7 @@ async fn load_facts(
     parts: Option<&Parts>,
     scope: &Scope,
     year: i32,
+    detail: Detail,
 ) -> Result<Facts> {
     let roles = async {
         let rows = role_assignment::Entity::find()
@@ -473,20 +557,22 @@ async fn load_facts(
             .await?;
         Ok(rows)
     };
-    let completions = async {
+    let window = async {
         match (parts, scope) {
-            (Some(parts), Scope::Units { .. }) => read_in_parts(db, parts, scope, year).await,
-            _ => read_completions(db, completions_query(scope, year, None)).await,
+            (Some(parts), Scope::Units { .. } | Scope::Listed { .. }) => {
+                read_in_parts(db, parts, scope, year, detail).await
+            }
+            _ => WindowQuery::new(scope, year, detail, None).read(db).await,
         }
     };
     let taken_elsewhere = async {
         match scope {
-            Scope::Person(id) => taken_elsewhere_of(db, &[*id], year, None).await,
-            Scope::Units { .. } => Ok(HashMap::new()),
+            Scope::Person(id) => taken_elsewhere_of(db, &[*id], year, None, Detail::Completions).await,
+            Scope::Units { .. } | Scope::Listed { .. } => Ok(HashMap::new()),
         }
     };
     let (roles, evidence, mut completions, taken_elsewhere) =
-        tokio::try_join!(roles, evidence, completions, taken_elsewhere)?;
+        tokio::try_join!(roles, evidence, window, taken_elsewhere)?;
 
     for mine in completions.values_mut() {
         mine.sort_unstable_by_key(|c| (c.completed_on, c.id));
@@ -499,6 +585,35 @@ async fn load_facts(
     })
 }
 
+/// The statement that reads a unit's window (or one part of it) at one
+/// [`Detail`]; built before a part's task starts, which owns it.
+enum WindowQuery {
+    Completions(sea_orm::Select<completion::Entity>),
+    Totals {
+        query: sea_orm::Select<completion::Entity>,
+        year: i32,
+    },
+}
+
+impl WindowQuery {
+    fn new(scope: &Scope, year: i32, detail: Detail, part: Option<(i32, i32)>) -> Self {
+        match detail {
+            Detail::Completions => WindowQuery::Completions(completions_query(scope, year, part)),
+            Detail::Totals => WindowQuery::Totals {
+                query: totals_query(scope, year, part),
+                year,
+            },
+        }
+    }
+
+    async fn read(self, db: &(impl ConnectionTrait + StreamTrait)) -> Result<CompletionsByPerson> {
+        match self {
+            WindowQuery::Completions(query) => read_completions(db, query).await,
+            WindowQuery::Totals { query, year } => read_totals(db, query, year).await,
+        }
+    }
+}
+
 /// The engine's columns of the scope's completions in the two-year window
 /// (up to the as-of date for a unit), of one part of its people or all.
 ///
@@ -506,10 +621,14 @@ async fn load_facts(
 /// PostgreSQL's default work memory; each person's few dozen are sorted by
 /// [`load_facts`] instead.
 fn completions_query(scope: &Scope, year: i32, part: Option<(i32, i32)>) -> sea_orm::Select<completion::Entity> {
+    in_window(scope, year, part).columns(COMPLETION_COLUMNS)
+}
+
+/// The scope's completions of the two-year window, no columns chosen yet.
+fn in_window(scope: &Scope, year: i32, part: Option<(i32, i32)>) -> sea_orm::Select<completion::Entity> {
     let window_start = engine::window_start(year - 1, 1);
     let mut completions = completion::Entity::find()
         .select_only()
-        .columns(COMPLETION_COLUMNS)
         .filter(scope.rows_of_part(completion::Column::PersonId, part))
         .filter(completion::Column::CompletedOn.gte(window_start));
     if let Some(until) = scope.completions_until() {
@@ -518,21 +637,76 @@ fn completions_query(scope: &Scope, year: i32, part: Option<(i32, i32)>) -> sea_
     completions
 }
 
-/// The catalog courses these people completed outside the completions an
-/// evaluation reads (before the window of `year`, or after `until`), by
-/// person: a course taken then is still taken, and is not recommended again.
-/// One row per person with the course ids gathered by the database: a
-/// city's people have about 45 such completions each, and decoding them one
-/// row each made the quarterly job's read half as slow again.
+/// A row of [`totals_query`]: person, 1 for the evaluated year or 0 for the
+/// one before, facet, level, security category and centihours.
+type TotalRow = (i32, i32, Option<Facet>, Option<Level>, Option<SecurityCategory>, i64);
+
+/// The window's hours summed per person, year, facet, level and security
+/// category ([`Detail::Totals`]). The year is told apart by a literal date,
+/// not a bound one, so that PostgreSQL sees the grouped expression and the
+/// selected one as the same; it comes from a `NaiveDate`, never from input.
+fn totals_query(scope: &Scope, year: i32, part: Option<(i32, i32)>) -> sea_orm::Select<completion::Entity> {
+    let this_year = engine::window_start(year, 1);
+    let bucket = || Expr::cust(format!("CASE WHEN completed_on >= '{this_year}' THEN 1 ELSE 0 END"));
+
+    in_window(scope, year, part)
+        .column(completion::Column::PersonId)
+        .expr(bucket())
+        .column(completion::Column::Facet)
+        .column(completion::Column::Level)
+        .column(completion::Column::SecurityCategory)
+        .expr(Expr::cust("SUM(centihours)"))
+        .group_by(completion::Column::PersonId)
+        .group_by(bucket())
+        .group_by(completion::Column::Facet)
+        .group_by(completion::Column::Level)
+        .group_by(completion::Column::SecurityCategory)
+}
+
+/// Streamed like [`read_completions`]; each sum becomes one completion
+/// dated Jan 1 of its year, which falls in exactly the windows its
+/// completions fall in (a window starts on a Jan 1 and ends on the as-of
+/// date, after every completion read).
+async fn read_totals(
+    db: &(impl ConnectionTrait + StreamTrait),
+    query: sea_orm::Select<completion::Entity>,
+    year: i32,
+) -> Result<CompletionsByPerson> {
+    let mut rows = query.into_tuple::<TotalRow>().stream(db).await?;
+    let mut by_person = CompletionsByPerson::new();
+    while let Some((person_id, this_year, facet, level, security_category, centihours)) = rows.try_next().await? {
+        by_person.entry(person_id).or_default().push(CompletionFact {
+            id: 0,
+            course_id: None,
+            title: String::new(),
+            completed_on: engine::window_start(year - 1 + this_year, 1),
+            hours: Hours::from_centihours(centihours),
+            facet: facet.unwrap_or(Facet::Security),
+            level,
+            security_category,
+        });
+    }
+    Ok(by_person)
+}
+
+/// The catalog courses these people completed that an evaluation read at
+/// `detail` does not carry, by person: a course taken then is still taken,
+/// and is not recommended again. At [`Detail::Completions`] those outside
+/// the window of `year` (before it, or after `until`); at [`Detail::Totals`],
+/// whose sums name no course, all of them. One row per person with the
+/// course ids gathered by the database: a city's people have about 45 such
+/// completions each, and decoding them one row each made the quarterly
+/// job's read half as slow again.
 pub async fn taken_elsewhere_of(
     db: &impl ConnectionTrait,
     people: &[i32],
     year: i32,
     until: Option<NaiveDate>,
+    detail: Detail,
 ) -> Result<HashMap<i32, Vec<i32>>> {
     let mut taken = HashMap::new();
     for chunk in people.chunks(TAKEN_CHUNK) {
-        taken.extend(taken_elsewhere_chunk(db, chunk, year, until).await?);
+        taken.extend(taken_elsewhere_chunk(db, chunk, year, until, detail).await?);
     }
     Ok(taken)
 }
@@ -546,19 +720,22 @@ async fn taken_elsewhere_chunk(
     people: &[i32],
     year: i32,
     until: Option<NaiveDate>,
+    detail: Detail,
 ) -> Result<Vec<(i32, Vec<i32>)>> {
-    let window_start = engine::window_start(year - 1, 1);
-    let mut outside = Condition::any().add(completion::Column::CompletedOn.lt(window_start));
-    if let Some(until) = until {
-        outside = outside.add(completion::Column::CompletedOn.gt(until));
-    }
-    let query = completion::Entity::find()
+    let mut query = completion::Entity::find()
         .select_only()
         .column(completion::Column::PersonId)
         .filter(completion::Column::PersonId.is_in(people.iter().copied()))
         .filter(completion::Column::CourseId.is_not_null())
-        .filter(outside)
         .group_by(completion::Column::PersonId);
+    if detail == Detail::Completions {
+        let window_start = engine::window_start(year - 1, 1);
+        let mut outside = Condition::any().add(completion::Column::CompletedOn.lt(window_start));
+        if let Some(until) = until {
+            outside = outside.add(completion::Column::CompletedOn.gt(until));
+        }
+        query = query.filter(outside);
+    }
 
     let courses: Vec<(i32, Vec<i32>)> = match ConnectionTrait::get_database_backend(db) {
         DbBackend::Postgres => {
@@ -614,11 +791,12 @@ async fn read_in_parts(
     from: &Parts,
     scope: &Scope,
     year: i32,
+    detail: Detail,
 ) -> Result<CompletionsByPerson> {
     let mut parts = tokio::task::JoinSet::new();
     for k in 0..PARTS {
         let (pool, snapshot) = (from.pool.clone(), from.snapshot.clone());
-        let query = completions_query(scope, year, Some((k, PARTS)));
+        let query = WindowQuery::new(scope, year, detail, Some((k, PARTS)));
         parts.spawn(async move {
             let Ok(txn) = tokio::time::timeout(PART_WAIT, pool.begin_with_options(one_snapshot())).await else {
                 return Ok((k, None));
@@ -626,7 +804,7 @@ async fn read_in_parts(
             let txn = txn?;
             txn.execute_unprepared(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
                 .await?;
-            let part = read_completions(&txn, query).await?;
+            let part = query.read(&txn).await?;
             txn.commit().await?;
             Ok::<_, Error>((k, Some(part)))
         });
@@ -641,7 +819,8 @@ async fn read_in_parts(
         }
     }
     for k in left {
-        all.extend(read_completions(db, completions_query(scope, year, Some((k, PARTS)))).await?);
+        let query = WindowQuery::new(scope, year, detail, Some((k, PARTS)));
+        all.extend(query.read(db).await?);
     }
     Ok(all)
 }
@@ -651,8 +830,8 @@ fn evaluate(
     unit: unit::Model,
     people: Vec<person::Model>,
     mut facts: Facts,
-    year: i32,
-    as_of: NaiveDate,
+    (year, as_of): (i32, NaiveDate),
+    detail: Detail,
 ) -> Result<UnitCompliance> {
     let rules = reference.require_rules(year)?;
 
@@ -684,6 +863,7 @@ fn evaluate(
         rules,
         people: evaluated,
         catalog: Catalog(reference),
+        detail,
     })
 }
 

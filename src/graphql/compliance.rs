@@ -15,7 +15,7 @@ use super::scalars::Date;
 use crate::clock;
 use crate::compliance::engine::{self, IgnoreReason as EngineIgnoreReason, Status};
 use crate::compliance::recent::RecentFacts;
-use crate::compliance::service::{self, PersonCompliance, UnitCompliance};
+use crate::compliance::service::{self, Detail, PersonCompliance, UnitCompliance};
 use crate::hours::Hours;
 use crate::rules::{self, Requirement, RuleSetInForce};
 
@@ -451,7 +451,7 @@ impl UnitComplianceReport {
         // `PersonCompliance::taken_elsewhere`).
         let ids: Vec<i32> = page.map(|p| p.person.id).collect();
         let unit = &self.0;
-        let taken = service::taken_elsewhere_of(super::db(ctx), &ids, unit.year, Some(unit.as_of))
+        let taken = service::taken_elsewhere_of(super::db(ctx), &ids, unit.year, Some(unit.as_of), unit.detail)
             .await
             .gql()?;
 
@@ -469,6 +469,19 @@ impl UnitComplianceReport {
                 Edge::new(OpaqueCursor(i + 1), compliance_of(p, unit, also_taken))
             }));
         Ok(connection)
+    }
+}
+
+/// Whether a unit report must read every completion: only when a page of
+/// `behind` lists what counted or what did not (anywhere in the document,
+/// fragments included); lines, statuses, summaries and recommendations
+/// come the same from hours the database summed ([`Detail::Totals`]).
+fn detail_asked(ctx: &Context<'_>) -> Detail {
+    let node = ctx.look_ahead().field("behind").field("edges").field("node");
+    if node.field("counted").exists() || node.field("ignored").exists() {
+        Detail::Completions
+    } else {
+        Detail::Totals
     }
 }
 
@@ -604,7 +617,8 @@ impl ComplianceQuery {
         require_admin(ctx)?;
         let as_of = service::as_of_for(year, as_of.map(|d| d.0), clock::today()).gql()?;
         let reference = super::loaders::reference(ctx).await?;
-        let unit = service::for_unit_pooled(super::db(ctx), reference, &unit_code, year, as_of)
+        let detail = detail_asked(ctx);
+        let unit = service::for_unit_pooled(super::db(ctx), reference, &unit_code, year, as_of, detail)
             .await
             .gql()?;
         Ok(UnitComplianceReport(unit))

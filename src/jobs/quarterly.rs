@@ -23,7 +23,7 @@ use super::{lease, quarter};
 use crate::audit::{self, Actor, Entry};
 use crate::catalog::names;
 use crate::compliance::engine::Status;
-use crate::compliance::service::{self, PersonCompliance, Snapshot, UnitCompliance};
+use crate::compliance::service::{self, Detail, PersonCompliance, Snapshot, UnitCompliance};
 use crate::error::{Error, Result};
 use crate::hours::Hours;
 use crate::mail::outbox::{self, NewMessage};
@@ -313,8 +313,8 @@ impl Source<'_> {
 
     async fn unit(&self, reference: Arc<Reference>, code: &str, year: i32, as_of: NaiveDate) -> Result<UnitCompliance> {
         match self {
-            Source::Snapshot(snapshot) => snapshot.unit(reference, code, year, as_of).await,
-            Source::Run(txn) => service::for_unit_with(*txn, reference, code, year, as_of).await,
+            Source::Snapshot(snapshot) => snapshot.unit(reference, code, year, as_of, Detail::Totals).await,
+            Source::Run(txn) => service::for_unit_with(*txn, reference, code, year, as_of, Detail::Totals).await,
         }
     }
 }
@@ -347,10 +347,10 @@ async fn read_agencies(
 }
 
 /// Every reminder recommends courses, so the job reads, for everyone, the
-/// courses they took outside what the unit's evaluation read.
+/// courses they took at any date: the sums it evaluated name none.
 async fn add_taken_elsewhere(db: &DatabaseTransaction, unit: &mut UnitCompliance) -> Result<()> {
     let ids: Vec<i32> = unit.people.iter().map(|p| p.person.id).collect();
-    let mut taken = service::taken_elsewhere_of(db, &ids, unit.year, Some(unit.as_of)).await?;
+    let mut taken = service::taken_elsewhere_of(db, &ids, unit.year, Some(unit.as_of), Detail::Totals).await?;
     for p in &mut unit.people {
         p.taken_elsewhere = taken.remove(&p.person.id).unwrap_or_default();
     }

@@ -171,6 +171,36 @@ db_test! {
 }
 
 db_test! {
+    async fn a_unit_report_gives_the_same_standing_whether_or_not_it_lists_completions(app) {
+        scenario(&app).await;
+        completed(&app, "P1", "去年政策", 2, day(2025, 12, 31), (Some(Facet::Policy), None, None)).await;
+        completed(&app, "P1", "一月政策", 1, day(2026, 1, 5), (Some(Facet::Policy), None, None)).await;
+
+        // Without `counted` or `ignored` the hours are summed by the database;
+        // with them every completion is read. The standing must not differ.
+        let standing = "status lines { facet countedHours shortfallHours expectedHours behind } recommendations { line courses { title } }";
+        let summed = format!(r#"{{ unitCompliance(unitCode: "AG1", year: 2026, asOf: "2026-03-31") {{
+            byFacet {{ facet countedHours }} behind(first: 10) {{ edges {{ node {{ person {{ employeeNo }} {standing} }} }} }} }} }}"#);
+        let listed = format!(r#"{{ unitCompliance(unitCode: "AG1", year: 2026, asOf: "2026-03-31") {{
+            byFacet {{ facet countedHours }} behind(first: 10) {{ edges {{ node {{ person {{ employeeNo }} {standing}
+              counted {{ line completion {{ title }} }} }} }} }} }} }}"#);
+        let summed = app.data(&summed, json!({})).await;
+        let mut listed = app.data(&listed, json!({})).await;
+
+        let p1 = listed["unitCompliance"]["behind"]["edges"].as_array().expect("edges").iter()
+            .map(|e| e["node"].clone()).find(|n| n["person"]["employeeNo"] == json!("P1")).expect("P1 is behind");
+        let titles: Vec<&str> = p1["counted"].as_array().expect("counted").iter().filter_map(|c| c["completion"]["title"].as_str()).collect();
+        assert!(titles.contains(&"一月政策"), "real completions are listed: {titles:?}");
+        assert!(!titles.contains(&"去年政策"), "{titles:?}");
+
+        for edge in listed["unitCompliance"]["behind"]["edges"].as_array_mut().expect("edges") {
+            edge["node"].as_object_mut().expect("node").remove("counted");
+        }
+        assert_eq!(summed, listed);
+    }
+}
+
+db_test! {
     async fn statuses_through_the_year(app) {
         scenario(&app).await;
 
@@ -434,7 +464,7 @@ db_test! {
 
 db_test! {
     async fn a_unit_read_in_parts_is_the_unit_read_whole(app) {
-        use learnmap::compliance::service;
+        use learnmap::compliance::service::{self, Detail};
         use learnmap::reference::Reference;
         use std::sync::Arc;
 
@@ -443,8 +473,8 @@ db_test! {
         let as_of = day(2026, 3, 31);
 
         for code in ["DEMO-A01", "DEMO-A03"] {
-            let whole = service::for_unit_with(&app.db, reference.clone(), code, 2026, as_of).await.expect("whole");
-            let parts = service::for_unit_pooled(&app.db, reference.clone(), code, 2026, as_of).await.expect("parts");
+            let whole = service::for_unit_with(&app.db, reference.clone(), code, 2026, as_of, Detail::Completions).await.expect("whole");
+            let parts = service::for_unit_pooled(&app.db, reference.clone(), code, 2026, as_of, Detail::Completions).await.expect("parts");
             let summary = |unit: &service::UnitCompliance| -> Vec<(String, usize, learnmap::compliance::engine::Evaluation)> {
                 unit.people.iter().map(|p| (p.person.employee_no.clone(), p.completions.len(), p.evaluation.clone())).collect()
             };
@@ -457,15 +487,61 @@ db_test! {
 }
 
 db_test! {
+    async fn a_unit_read_as_totals_gives_the_lines_statuses_and_recommendations_of_every_completion(app) {
+        use learnmap::compliance::service::{self, Detail};
+        use learnmap::reference::Reference;
+        use std::sync::Arc;
+
+        learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 200, seed: 5 }).await.expect("gen-demo");
+        let reference = Arc::new(Reference::load_current(&app.db).await.expect("reference"));
+
+        // The year's first day, a quarter's end, a day inside a quarter and
+        // the year's end (the seed holds rules for 2026 only).
+        let dates = [(2026, day(2026, 1, 1)), (2026, day(2026, 3, 31)), (2026, day(2026, 8, 14)), (2026, day(2026, 12, 31))];
+        let mut compared = (0, 0, 0, 0);
+        for (year, as_of) in dates {
+            for code in ["DEMO-A01", "DEMO-A02", "DEMO-A05"] {
+                let every = service::for_unit_pooled(&app.db, reference.clone(), code, year, as_of, Detail::Completions).await.expect("completions");
+                let totals = service::for_unit_pooled(&app.db, reference.clone(), code, year, as_of, Detail::Totals).await.expect("totals");
+                let ids: Vec<i32> = every.people.iter().map(|p| p.person.id).collect();
+                let outside = service::taken_elsewhere_of(&app.db, &ids, year, Some(as_of), Detail::Completions).await.expect("outside");
+                let ever = service::taken_elsewhere_of(&app.db, &ids, year, Some(as_of), Detail::Totals).await.expect("ever");
+                assert_eq!(totals.people.len(), every.people.len(), "{code} {as_of}");
+
+                for (t, e) in totals.people.iter().zip(&every.people) {
+                    let who = format!("{code} {as_of} {}", e.person.employee_no);
+                    assert_eq!(t.person.id, e.person.id, "{who}");
+                    assert_eq!(t.evaluation.lines, e.evaluation.lines, "{who}");
+                    assert_eq!(t.evaluation.status, e.evaluation.status, "{who}");
+                    // Fewer rows than completions for anyone with a few.
+                    assert!(t.completions.len() <= e.completions.len(), "{who}");
+                    let also = |taken: &std::collections::HashMap<i32, Vec<i32>>| taken.get(&e.person.id).cloned().unwrap_or_default();
+                    let recommended = t.recommendations(&totals.catalog, &also(&ever));
+                    assert_eq!(recommended, e.recommendations(&every.catalog, &also(&outside)), "{who}");
+                    compared.3 += recommended.len();
+                    compared.0 += 1;
+                    compared.1 += e.completions.len();
+                    compared.2 += t.completions.len();
+                }
+            }
+        }
+        // The comparison covered real data, and the sums were fewer rows.
+        assert!(compared.0 > 150, "{compared:?}");
+        assert!(compared.2 * 2 < compared.1, "{compared:?}");
+        assert!(compared.3 > 100, "recommendations compared: {compared:?}");
+    }
+}
+
+db_test! {
     async fn more_unit_reads_at_once_than_the_pool_has_connections_all_finish(app) {
-        use learnmap::compliance::service;
+        use learnmap::compliance::service::{self, Detail};
         use learnmap::reference::Reference;
         use std::sync::Arc;
 
         learnmap::demo::generate(&app.db, learnmap::demo::DemoOptions { people: 60, seed: 4 }).await.expect("gen-demo");
         let reference = Arc::new(Reference::load_current(&app.db).await.expect("reference"));
         let as_of = day(2026, 3, 31);
-        let alone = service::for_unit_pooled(&app.db, reference.clone(), "DEMO-A01", 2026, as_of).await.expect("alone");
+        let alone = service::for_unit_pooled(&app.db, reference.clone(), "DEMO-A01", 2026, as_of, Detail::Completions).await.expect("alone");
         let expected: usize = alone.people.iter().map(|p| p.completions.len()).sum();
         assert!(expected > 100, "{expected} completions");
 
@@ -474,7 +550,7 @@ db_test! {
         let mut reads = tokio::task::JoinSet::new();
         for _ in 0..16 {
             let (db, reference) = (app.db.clone(), reference.clone());
-            reads.spawn(async move { service::for_unit_pooled(&db, reference, "DEMO-A01", 2026, as_of).await });
+            reads.spawn(async move { service::for_unit_pooled(&db, reference, "DEMO-A01", 2026, as_of, Detail::Completions).await });
         }
         let all = tokio::time::timeout(std::time::Duration::from_secs(20), reads.join_all())
             .await
@@ -515,14 +591,14 @@ db_test! {
 
 db_test! {
     async fn a_unit_read_while_imports_commit_sees_each_import_wholly_or_not_at_all(app) {
-        use learnmap::compliance::service;
+        use learnmap::compliance::service::{self, Detail};
         use learnmap::graphql::Caller;
         use learnmap::reference::Reference;
         use std::sync::Arc;
 
         crate::personnel_import::load_examples(&app).await;
         let reference = Arc::new(Reference::load_current(&app.db).await.expect("reference"));
-        let read = || service::for_unit_pooled(&app.db, reference.clone(), "DDB", 2026, day(2026, 3, 31));
+        let read = || service::for_unit_pooled(&app.db, reference.clone(), "DDB", 2026, day(2026, 3, 31), Detail::Completions);
         let total = |unit: &service::UnitCompliance| unit.people.iter().map(|p| p.completions.len()).sum::<usize>();
 
         let before = read().await.expect("read");
