@@ -473,12 +473,14 @@ impl UnitComplianceReport {
 }
 
 /// Whether a unit report must read every completion: only when a page of
-/// `behind` lists what counted or what did not (anywhere in the document,
-/// fragments included); lines, statuses, summaries and recommendations
-/// come the same from hours the database summed ([`Detail::Totals`]).
+/// `behind` lists what counted or what did not, through `edges { node }` or
+/// `nodes` (anywhere in the document, fragments included); lines, statuses,
+/// summaries and recommendations come the same from hours the database
+/// summed ([`Detail::Totals`]).
 fn detail_asked(ctx: &Context<'_>) -> Detail {
-    let node = ctx.look_ahead().field("behind").field("edges").field("node");
-    if node.field("counted").exists() || node.field("ignored").exists() {
+    let behind = ctx.look_ahead().field("behind");
+    let lists = |node: async_graphql::Lookahead<'_>| node.field("counted").exists() || node.field("ignored").exists();
+    if lists(behind.field("edges").field("node")) || lists(behind.field("nodes")) {
         Detail::Completions
     } else {
         Detail::Totals

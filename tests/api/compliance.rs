@@ -197,6 +197,15 @@ db_test! {
             edge["node"].as_object_mut().expect("node").remove("counted");
         }
         assert_eq!(summed, listed);
+
+        // `nodes` lists the same people as `edges { node }`, and asks for
+        // every completion just the same.
+        let nodes = r#"{ unitCompliance(unitCode: "AG1", year: 2026, asOf: "2026-03-31") {
+            behind(first: 10) { nodes { person { employeeNo } ignored { reason completion { title } } } } } }"#;
+        let nodes = app.data(nodes, json!({})).await;
+        let p1 = nodes["unitCompliance"]["behind"]["nodes"].as_array().expect("nodes").iter()
+            .find(|n| n["person"]["employeeNo"] == json!("P1")).expect("P1 is behind");
+        assert_eq!(p1["ignored"], json!([{ "reason": "OUTSIDE_WINDOW", "completion": { "title": "去年政策" } }]));
     }
 }
 
