@@ -80,7 +80,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
         .extension(nul::RefuseNul)
-        .extension(size::LimitSelections)
+        .extension(size::LimitSelections(parsed.clone()))
         .extension(order::QueryOrder(parsed.clone()))
         .data(parsed.clone())
         .extension(parsed)

@@ -1,5 +1,5 @@
 //! A cap on how much a query document selects, checked as soon as it is
-//! parsed and before it is validated.
+//! parsed: before async-graphql's own checks and validation.
 //!
 //! The complexity limit counts the schema's own fields only: `__typename`,
 //! `__schema` and `__type` cost nothing there, so a document of tens of
@@ -7,14 +7,22 @@
 //! introspections, passed it and kept the server busy for seconds, with no
 //! token needed. Here every selection counts, a fragment's wherever it is
 //! spread, and an introspection root counts as much as the schema it lists.
+//!
+//! The check runs while the request is prepared, on a parse of its own,
+//! because async-graphql checks a parsed document's recursion depth by
+//! following every fragment spread afresh: a kilobyte of fragments that each
+//! spread the next one twice took it seconds, doubling with each level, and
+//! the check that stops counting at the cap must come first.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, ServerError, ServerResult, Variables};
+use async_graphql::{Name, Positioned, Request, ServerError, ServerResult};
+
+use super::parsed::ParsedQueries;
 
 /// The most selections a document may make: as many as the complexity limit
 /// allows fields, so that no query the schema's fields allow is refused here.
@@ -28,24 +36,34 @@ const INTROSPECTION_ROOT: usize = 100;
 /// this only bounds the walk.
 const MAX_FRAGMENT_DEPTH: usize = 32;
 
-pub struct LimitSelections;
+/// Holds the schema's kept parses: a text kept there was parsed and passed
+/// this check before, so it is neither parsed nor counted again.
+pub struct LimitSelections(pub ParsedQueries);
 
 impl ExtensionFactory for LimitSelections {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitSelections)
+        Arc::new(LimitSelections(self.0.clone()))
     }
 }
 
 #[async_graphql::async_trait::async_trait]
 impl Extension for LimitSelections {
-    async fn parse_query(
+    /// A text that does not parse goes on as it came, for async-graphql to
+    /// report its syntax error as it always does; one that parses is handed
+    /// on parsed, so that it is not parsed twice.
+    async fn prepare_request(
         &self,
         ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        if self.0.shared(&request.query).is_some() {
+            return next.run(ctx, request).await;
+        }
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+            return next.run(ctx, request).await;
+        };
+
         if selections_within(&document, MAX_SELECTIONS).is_none() {
             return Err(ServerError::new(
                 format!(
@@ -55,7 +73,8 @@ impl Extension for LimitSelections {
                 None,
             ));
         }
-        Ok(document)
+        request.set_parsed_query(document);
+        next.run(ctx, request).await
     }
 }
 

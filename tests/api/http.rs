@@ -136,6 +136,33 @@ db_test! {
     }
 }
 
+db_test! {
+    async fn a_fragment_bomb_without_a_token_is_refused_before_any_other_check_follows_it(app) {
+        // Each fragment spreads the next twice: 2^40 paths. Following every
+        // spread afresh, as async-graphql's recursion check does, took
+        // seconds from 23 levels on, doubling with each; that check
+        // answering first would mean the count came too late.
+        let mut query = String::from("{ ...F0 }");
+        for i in 0..40 {
+            query.push_str(&format!(" fragment F{i} on QueryRoot {{ ...F{} ...F{} }}", i + 1, i + 1));
+        }
+        query.push_str(" fragment F40 on QueryRoot { facets { name } }");
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "query": query }).to_string()))
+            .expect("request");
+
+        let response = server::router(app.schema.clone(), app.db.clone()).oneshot(request).await.expect("response");
+
+        let body: Value = serde_json::from_str(&body_text(response).await).expect("json");
+        assert_eq!(body["errors"][0]["extensions"]["code"], json!("BAD_USER_INPUT"), "{body}");
+        assert!(
+            body["errors"][0]["message"].as_str().is_some_and(|m| m.contains("more than 5000 selections")),
+            "{body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn introspection_fits_the_limits() {
     let app = crate::helpers::TestApp::sqlite().await;
