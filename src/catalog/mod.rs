@@ -73,6 +73,11 @@ impl CourseDraft {
                 "title",
                 format!("must be at most {MAX_TITLE_CHARS} characters"),
             ));
+        } else if let Some(held) = crate::import::value::hidden_character(&title) {
+            errors.push(FieldError::new(
+                "title",
+                format!("holds {held}; a title is one line of text"),
+            ));
         }
 
         let hours = self.hours.unwrap_or(Hours::ZERO);

@@ -833,6 +833,9 @@ fn parse_title(text: &str) -> std::result::Result<String, String> {
     if text.chars().count() > MAX_TITLE_CHARS {
         return Err(format!("must be at most {MAX_TITLE_CHARS} characters"));
     }
+    if let Some(held) = crate::import::value::hidden_character(text) {
+        return Err(format!("holds {held}; a title is one line of text"));
+    }
     Ok(text.to_string())
 }
 

@@ -86,18 +86,32 @@ pub fn parse_name(text: &str) -> Result<String, String> {
             "is {count} characters long; a name may have at most {MAX_NAME_CHARS}"
         ));
     }
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
-        return Err(format!("holds {}; a name is one line of text", control_name(c)));
+    if let Some(held) = hidden_character(text) {
+        return Err(format!("holds {held}; a name is one line of text"));
     }
     Ok(text.to_string())
 }
 
-fn control_name(c: char) -> String {
-    match c {
+/// The first character of `text` that a reader would not see for what it
+/// is, described: a control character (a line break, a tab, U+0001), or an
+/// invisible formatting character: a zero-width space or joiner, a byte
+/// order mark, or a bidirectional override, which shows the text after it
+/// reversed (a title in a reminder could then read as something else).
+/// Names and course titles refuse them.
+pub fn hidden_character(text: &str) -> Option<String> {
+    let c = text.chars().find(|&c| c.is_control() || is_invisible_format(c))?;
+    Some(match c {
         '\n' | '\r' => "a line break".to_string(),
         '\t' => "a tab".to_string(),
-        _ => format!("the control character U+{:04X}", c as u32),
-    }
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("the invisible formatting character U+{:04X}", c as u32),
+    })
+}
+
+/// Zero-width characters, directional marks, embeddings, overrides and
+/// isolates, and the byte order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Checks an e-mail address pragmatically and returns it lowercased.
@@ -326,6 +340,10 @@ mod tests {
             ("王小明\r", "a line break"),
             ("王\t小明", "a tab"),
             ("王\u{7}小明", "the control character U+0007"),
+            ("王小明\u{7F}", "the control character U+007F"),
+            ("王\u{200B}小明", "the invisible formatting character U+200B"),
+            ("\u{202E}明小王", "the invisible formatting character U+202E"),
+            ("\u{FEFF}王小明", "the invisible formatting character U+FEFF"),
         ] {
             assert_eq!(
                 parse_name(name),

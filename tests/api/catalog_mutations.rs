@@ -107,6 +107,23 @@ db_test! {
 }
 
 db_test! {
+    async fn refuses_titles_holding_characters_a_reader_cannot_see(app) {
+        // U+202E shows what follows reversed; a reminder listing the course
+        // would read differently from what the catalog holds.
+        for (title, held) in [
+            ("資安\u{202E}課程", "the invisible formatting character U+202E"),
+            ("Git\u{200B} 版本控制", "the invisible formatting character U+200B"),
+            ("雲端\u{1}服務", "the control character U+0001"),
+        ] {
+            let error = app.error(CREATE, course(json!({ "title": title }))).await;
+            assert_eq!(code(&error), "BAD_USER_INPUT", "{error:#}");
+            assert_eq!(error["message"], json!(format!("title: holds {held}; a title is one line of text")));
+        }
+        assert_eq!(total(&app).await, json!(54), "nothing was created");
+    }
+}
+
+db_test! {
     async fn lists_every_problem_at_once(app) {
         let error = app.error(CREATE, course(json!({ "title": "  ", "hours": 0, "link": "x", "level": null }))).await;
 

@@ -410,6 +410,12 @@ db_test! {
         assert_eq!(reason(10), "2026-12-02 is in the future (today is 2026-12-01)");
         assert!(reason(5).starts_with("no catalog course has the code \"9999\" on platform taipei_elearning"), "{}", reason(5));
 
+        let hidden = csv(&["E10007,,外部\u{202E}課程,,policy,,,3,2026-01-05", "E10007,,外部\u{7F}課程,,policy,,,3,2026-01-05"]);
+        let errors = refused(&app, &hidden, None).await;
+        assert_eq!(places(&errors), [(Some(2), "course_title"), (Some(3), "course_title")]);
+        assert_eq!(errors[0].reason, "holds the invisible formatting character U+202E; a title is one line of text");
+        assert_eq!(errors[1].reason, "holds the control character U+007F; a title is one line of text");
+
         // 4233 is no course code on two platforms here, so the last row was
         // fine; a file of only good rows goes in.
         let good = csv(&["E10007,4237,,taipei_elearning,,,,3,2026-01-05"]);
