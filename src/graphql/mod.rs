@@ -17,6 +17,7 @@ pub mod parsed;
 mod personnel;
 pub mod scalars;
 mod size;
+mod variables;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
@@ -81,6 +82,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .extension(error::ErrorCodes)
         .extension(nul::RefuseNul)
         .extension(size::LimitSelections(parsed.clone()))
+        .extension(variables::RequireVariables(parsed.clone()))
         .extension(order::QueryOrder(parsed.clone()))
         .data(parsed.clone())
         .extension(parsed)

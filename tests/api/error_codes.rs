@@ -29,6 +29,23 @@ db_test! {
 }
 
 db_test! {
+    async fn a_required_variable_read_only_by_a_directive_must_be_given(app) {
+        let query = "query($x: Boolean!) { facets { code nameEn @include(if: $x) } }";
+
+        let missing = app.error(query, json!({})).await;
+        assert_eq!(code(&missing), "BAD_USER_INPUT", "{missing}");
+        assert_eq!(missing["message"], json!("variable $x of type Boolean! is required: give it a value in `variables`"));
+        let null = app.error(query, json!({ "x": null })).await;
+        assert_eq!(code(&null), "BAD_USER_INPUT", "{null}");
+
+        let given = app.data(query, json!({ "x": true })).await;
+        assert_eq!(given["facets"][0], json!({ "code": "POLICY", "nameEn": "Policy" }));
+        let left_out = app.data(query, json!({ "x": false })).await;
+        assert_eq!(left_out["facets"][0], json!({ "code": "POLICY" }));
+    }
+}
+
+db_test! {
     async fn evaluations_count_toward_the_complexity_limit(app) {
         crate::personnel_import::load_examples(&app).await;
         let aliases = |n: usize, field: &str| -> String {
