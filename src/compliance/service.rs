@@ -146,10 +146,13 @@ pub async fn for_person(
         .ok_or_else(|| Error::not_found("unit", person.unit_id))?;
     let (id, employee_no) = (person.id, person.employee_no.clone());
     if let Some(left_on) = person.left_on.filter(|left| *left < as_of) {
-        let ask = if left_on.year() < year {
-            format!("ask for {} or earlier", left_on.year())
-        } else {
+        let last_year = left_on.year();
+        let ask = if last_year >= year {
             format!("ask for a date up to {left_on}")
+        } else if reference.rules_in_force(last_year).is_some() {
+            format!("ask for {last_year} or earlier")
+        } else {
+            format!("no rule set is in force for {last_year} or earlier, the years they were here")
         };
         return Err(Error::bad_input(
             "asOf",

@@ -580,8 +580,19 @@ db_test! {
         assert_eq!(code(&after), "BAD_USER_INPUT", "{after}");
         assert_eq!(
             after["message"],
-            json!("asOf: E10033 left on 2025-12-31, so is not evaluated as of 2026-03-31, as in unit reports and reminders; ask for 2025 or earlier")
+            json!("asOf: E10033 left on 2025-12-31, so is not evaluated as of 2026-03-31, as in unit reports and reminders; no rule set is in force for 2025 or earlier, the years they were here")
         );
+
+        // Once 2025 has rules, that year is the one to ask for.
+        app.data(
+            "mutation { setRequirements(year: 2025, note: \"rules for the year before\", requirements: [{ role: null, facet: SECURITY, securityCategory: GENERAL, hours: 3 }]) { year } }",
+            json!({}),
+        ).await;
+        let with_rules = app.error(query, json!({ "d": "2026-03-31" })).await;
+        assert!(with_rules["message"].as_str().is_some_and(|m| m.ends_with("; ask for 2025 or earlier")), "{with_rules}");
+        let last_year = "query($d: Date) { compliance(employeeNo: \"E10033\", year: 2025, asOf: $d) { status } }";
+        let answered = app.data(last_year, json!({ "d": "2025-12-31" })).await;
+        assert!(answered["compliance"]["status"].is_string(), "{answered}");
 
         // E10017 leaves on 2026-06-30: answered up to that day, not after.
         let leaving = "query($d: Date) { compliance(employeeNo: \"E10017\", year: 2026, asOf: $d) { status } }";
