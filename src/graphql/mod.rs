@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod catalog;
+mod checks;
 mod completions;
 mod compliance;
 pub mod error;
@@ -81,8 +82,7 @@ pub fn schema_with_mail(db: DatabaseConnection, mail: crate::mail::MailConfig) -
         .extension(metrics::GraphqlMetrics(metrics))
         .extension(error::ErrorCodes)
         .extension(nul::RefuseNul)
-        .extension(size::LimitSelections(parsed.clone()))
-        .extension(variables::RequireVariables(parsed.clone()))
+        .extension(checks::DocumentChecks(parsed.clone()))
         .extension(order::QueryOrder(parsed.clone()))
         .data(parsed.clone())
         .extension(parsed)

@@ -1,5 +1,6 @@
 //! A cap on how much a query document selects, checked as soon as it is
-//! parsed: before async-graphql's own checks and validation.
+//! parsed, before async-graphql's own checks and validation (see
+//! [`super::checks`]).
 //!
 //! The complexity limit counts the schema's own fields only: `__typename`,
 //! `__schema` and `__type` cost nothing there, so a document of tens of
@@ -7,22 +8,12 @@
 //! introspections, passed it and kept the server busy for seconds, with no
 //! token needed. Here every selection counts, a fragment's wherever it is
 //! spread, and an introspection root counts as much as the schema it lists.
-//!
-//! The check runs while the request is prepared, on a parse of its own,
-//! because async-graphql checks a parsed document's recursion depth by
-//! following every fragment spread afresh: a kilobyte of fragments that each
-//! spread the next one twice took it seconds, doubling with each level, and
-//! the check that stops counting at the cap must come first.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{Name, Positioned, Request, ServerError, ServerResult};
-
-use super::parsed::ParsedQueries;
+use async_graphql::{Name, Positioned};
 
 /// The most selections a document may make: as many as the complexity limit
 /// allows fields, so that no query the schema's fields allow is refused here.
@@ -36,46 +27,12 @@ const INTROSPECTION_ROOT: usize = 100;
 /// this only bounds the walk.
 const MAX_FRAGMENT_DEPTH: usize = 32;
 
-/// Holds the schema's kept parses: a text kept there was parsed and passed
-/// this check before, so it is neither parsed nor counted again.
-pub struct LimitSelections(pub ParsedQueries);
-
-impl ExtensionFactory for LimitSelections {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitSelections(self.0.clone()))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitSelections {
-    /// A text that does not parse goes on as it came, for async-graphql to
-    /// report its syntax error as it always does; one that parses is handed
-    /// on parsed, so that it is not parsed twice.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        if self.0.shared(&request.query).is_some() {
-            return next.run(ctx, request).await;
-        }
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-            return next.run(ctx, request).await;
-        };
-
-        if selections_within(&document, MAX_SELECTIONS).is_none() {
-            return Err(ServerError::new(
-                format!(
-                    "the query makes more than {MAX_SELECTIONS} selections (aliases and fragments counted \
-                     wherever they stand, `__schema` and `__type` {INTROSPECTION_ROOT} each); split it into smaller queries"
-                ),
-                None,
-            ));
-        }
-        request.set_parsed_query(document);
-        next.run(ctx, request).await
-    }
+/// Why a document over the cap is refused.
+pub fn too_many() -> String {
+    format!(
+        "the query makes more than {MAX_SELECTIONS} selections (aliases and fragments counted \
+         wherever they stand, `__schema` and `__type` {INTROSPECTION_ROOT} each); split it into smaller queries"
+    )
 }
 
 /// How many selections the document's operations, with their fragments

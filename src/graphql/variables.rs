@@ -1,54 +1,13 @@
 //! A variable the operation declares required (`$x: Boolean!`, no default)
-//! must be given a value, as the GraphQL spec's variable coercion says.
+//! must be given a value, as the GraphQL spec's variable coercion says;
+//! checked before the query runs (see [`super::checks`]).
 //!
 //! async-graphql reports a missing variable only where an argument reads it:
 //! one read only by `@include(if: $x)` or `@skip(if: $x)` was taken as
 //! neither, and the answer held nulls in non-null places and no error.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition};
-use async_graphql::{Positioned, Request, ServerError, ServerResult, Value, Variables};
-
-use super::parsed::ParsedQueries;
-
-/// Holds the schema's kept parses, so that a kept text is not parsed again.
-pub struct RequireVariables(pub ParsedQueries);
-
-impl ExtensionFactory for RequireVariables {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequireVariables(self.0.clone()))
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RequireVariables {
-    /// A text that does not parse, or names no operation it holds, goes on
-    /// for async-graphql to report as it always does.
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        mut request: Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<Request> {
-        let operation = request.operation_name.clone();
-        let variables = std::mem::take(&mut request.variables);
-        let unset = match self.0.shared(&request.query) {
-            Some(document) => unset(&document, operation.as_deref(), &variables),
-            None => match request.parsed_query() {
-                Ok(document) => unset(document, operation.as_deref(), &variables),
-                Err(_) => None,
-            },
-        };
-        request.variables = variables;
-
-        match unset {
-            Some(message) => Err(ServerError::new(message, None)),
-            None => next.run(ctx, request).await,
-        }
-    }
-}
+use async_graphql::{Positioned, Value, Variables};
 
 /// What is wrong with the first required variable of the operation that
 /// would run that has no value, or is null.
