@@ -356,7 +356,7 @@ async fn unit_from(
     };
     let people = async {
         let people = person::Entity::find()
-            .filter(scope.people())
+            .filter(scope.unit_people())
             .order_by_asc(person::Column::EmployeeNo)
             .all(db)
             .await?;
@@ -401,14 +401,11 @@ impl Scope {
         Scope::Listed { people: ids, as_of }
     }
 
-    /// The people of the scope, as a condition on `person`.
-    fn people(&self) -> SimpleExpr {
+    /// The people of a unit scope who have neither left before the as-of
+    /// date nor join after it, as a condition on `person`; the people of
+    /// any other scope are known by id.
+    fn unit_people(&self) -> SimpleExpr {
         match self {
-            Scope::Person(id) => person::Column::Id.eq(*id),
-            Scope::Listed { people, .. } => ExprTrait::eq(
-                person::Column::Id.into_simple_expr(),
-                PgFunc::any(Expr::val(people.clone())),
-            ),
             Scope::Units { ids, as_of } => person::Column::UnitId
                 .is_in(ids.iter().copied())
                 .and(person::Column::LeftOn.is_null().or(person::Column::LeftOn.gte(*as_of)))
@@ -417,6 +414,7 @@ impl Scope {
                         .is_null()
                         .or(person::Column::JoinedOn.lte(*as_of)),
                 ),
+            Scope::Person(_) | Scope::Listed { .. } => self.rows_of(person::Column::Id),
         }
     }
 
@@ -438,9 +436,9 @@ impl Scope {
         self.rows_of_part(person_id, None)
     }
 
-    /// The rows of part `k` of `n` of the scope's people, or of all of them:
-    /// listed people in `n` runs of the list, others those whose id is `k`
-    /// modulo `n`.
+    /// The rows of part `k` of `n` of the scope's people (the `k`th of `n`
+    /// runs of the list), or of all of them. Only a listed scope is read in
+    /// parts ([`load_facts`]); any other is read whole.
     fn rows_of_part(&self, person_id: impl ColumnTrait, part: Option<(i32, i32)>) -> SimpleExpr {
         match self {
             Scope::Person(id) => person_id.eq(*id),
@@ -459,10 +457,7 @@ impl Scope {
                 people
                     .column(person::Column::Id)
                     .from(person::Entity)
-                    .and_where(self.people());
-                if let Some((k, n)) = part {
-                    people.and_where(Expr::col(person::Column::Id).modulo(n).eq(k));
-                }
+                    .and_where(self.unit_people());
                 person_id.in_subquery(people.to_owned())
             }
         }
@@ -562,9 +557,7 @@ async fn load_facts(
     };
     let window = async {
         match (parts, scope) {
-            (Some(parts), Scope::Units { .. } | Scope::Listed { .. }) => {
-                read_in_parts(db, parts, scope, year, detail).await
-            }
+            (Some(parts), Scope::Listed { .. }) => read_in_parts(db, parts, scope, year, detail).await,
             _ => WindowQuery::new(scope, year, detail, None).read(db).await,
         }
     };
