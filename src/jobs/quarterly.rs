@@ -347,10 +347,11 @@ async fn read_agencies(
 }
 
 /// Every reminder recommends courses, so the job reads, for everyone, the
-/// courses they took at any date: the sums it evaluated name none.
+/// courses their evaluation did not read (at any date: the sums it read name
+/// none).
 async fn add_taken_elsewhere(db: &DatabaseTransaction, unit: &mut UnitCompliance) -> Result<()> {
     let ids: Vec<i32> = unit.people.iter().map(|p| p.person.id).collect();
-    let mut taken = service::taken_elsewhere_of(db, &ids, unit.year, Some(unit.as_of), Detail::Totals).await?;
+    let mut taken = service::taken_elsewhere_of(db, &ids, unit.year, Some(unit.as_of), unit.detail).await?;
     for p in &mut unit.people {
         p.taken_elsewhere = taken.remove(&p.person.id).unwrap_or_default();
     }
