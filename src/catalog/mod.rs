@@ -60,6 +60,17 @@ pub struct ValidCourse {
     pub security_category: Option<SecurityCategory>,
 }
 
+/// What is wrong with a course title, for the catalog and for a completion
+/// of an outside course alike: too long, or holding a character a reader of
+/// a reminder would not see for what it is.
+pub fn title_problem(title: &str) -> Option<String> {
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Some(format!("must be at most {MAX_TITLE_CHARS} characters"));
+    }
+    let held = crate::import::value::hidden_character(title)?;
+    Some(format!("holds {held}; a title is one line of text"))
+}
+
 impl CourseDraft {
     /// Checks every field and returns all problems at once.
     pub fn validate(self) -> Result<ValidCourse> {
@@ -68,16 +79,8 @@ impl CourseDraft {
         let title = self.title.split_whitespace().collect::<Vec<_>>().join(" ");
         if title.is_empty() {
             errors.push(FieldError::new("title", "must not be empty"));
-        } else if title.chars().count() > MAX_TITLE_CHARS {
-            errors.push(FieldError::new(
-                "title",
-                format!("must be at most {MAX_TITLE_CHARS} characters"),
-            ));
-        } else if let Some(held) = crate::import::value::hidden_character(&title) {
-            errors.push(FieldError::new(
-                "title",
-                format!("holds {held}; a title is one line of text"),
-            ));
+        } else if let Some(reason) = title_problem(&title) {
+            errors.push(FieldError::new("title", reason));
         }
 
         let hours = self.hours.unwrap_or(Hours::ZERO);

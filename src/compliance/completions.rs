@@ -49,7 +49,7 @@ use sea_orm::{
 
 pub use super::mapping::Mapping;
 use crate::audit::{Entry, snapshot};
-use crate::catalog::{MAX_COURSE_HOURS, MAX_TITLE_CHARS, link};
+use crate::catalog::{MAX_COURSE_HOURS, link};
 use crate::error::{Error, FieldError, Result};
 use crate::hours::Hours;
 use crate::import::value::{keep, parse_employee_no, quote};
@@ -830,13 +830,10 @@ fn parse_course_code(text: &str) -> std::result::Result<(Option<Platform>, Strin
 }
 
 fn parse_title(text: &str) -> std::result::Result<String, String> {
-    if text.chars().count() > MAX_TITLE_CHARS {
-        return Err(format!("must be at most {MAX_TITLE_CHARS} characters"));
+    match crate::catalog::title_problem(text) {
+        Some(reason) => Err(reason),
+        None => Ok(text.to_string()),
     }
-    if let Some(held) = crate::import::value::hidden_character(text) {
-        return Err(format!("holds {held}; a title is one line of text"));
-    }
-    Ok(text.to_string())
 }
 
 /// A folded value without spaces, for comparing codes and Chinese names.
