@@ -8,7 +8,7 @@
 #
 # Usage: scripts/bench-load.sh DATABASE_URL [DURATION_SECONDS]
 # Prints `RESULT ...` lines. Needs: a release build, curl, wrk (apt-get install wrk),
-# psql or sqlite3. The database must already hold the demo data.
+# GNU time as /usr/bin/time (apt-get install time), psql or sqlite3. The database must already hold the demo data.
 set -euo pipefail
 URL=${1:?usage: bench-load.sh DATABASE_URL [DURATION_SECONDS]}
 DURATION=${2:-20}
