@@ -357,6 +357,82 @@ db_test! {
 }
 
 db_test! {
+    async fn a_backdated_role_replaces_what_was_recorded_from_its_start(app) {
+        load_examples(&app).await;
+        let with_role = |role: &str, since: &str| {
+            format!(
+                "{PEOPLE_HEADER},role_since\n{},{since}\n",
+                example_row("E10003").replace(",it_staff,", &format!(",{role},"))
+            )
+        };
+
+        import(&app, Kind::People, &with_role("security_officer", "2026-07-01")).await;
+        let report = import(&app, Kind::People, &with_role("it_supervisor", "2026-03-01")).await;
+        assert_eq!(report["changes"], json!([
+            { "row": 2, "key": "E10003", "action": "UPDATED", "detail": "role security_officer → it_supervisor" }
+        ]));
+
+        // The security officer's months from July never held: the supervisor
+        // role from March covers them, and the staff role ends in February.
+        assert_eq!(person(&app, "E10003").await["roleHistory"], json!([
+            { "role": "IT_STAFF", "startsOn": "2018-09-03", "endsOn": "2026-02-28" },
+            { "role": "IT_SUPERVISOR", "startsOn": "2026-03-01", "endsOn": null }
+        ]));
+        let roles = r#"{ person(employeeNo: "E10003") {
+          feb: role(asOf: "2026-02-28") mar: role(asOf: "2026-03-01") aug: role(asOf: "2026-08-01")
+        } }"#;
+        assert_eq!(app.data(roles, json!({})).await["person"], json!({
+            "feb": "IT_STAFF", "mar": "IT_SUPERVISOR", "aug": "IT_SUPERVISOR"
+        }));
+    }
+}
+
+db_test! {
+    async fn refuses_a_role_since_before_joining(app) {
+        load_examples(&app).await;
+        let csv = format!(
+            "{PEOPLE_HEADER},role_since\n{},2018-09-02\n",
+            example_row("E10003").replace(",it_staff,", ",it_supervisor,")
+        );
+        let before = snapshot(&app).await;
+
+        let error = refused(&app, Kind::People, &csv).await;
+
+        assert_eq!(entries(&error), json!([{
+            "row": 2, "field": "role_since",
+            "reason": "2018-09-02 is before the joining date 2018-09-03: no role is held before joining"
+        }]));
+        assert_eq!(snapshot(&app).await, before);
+    }
+}
+
+db_test! {
+    async fn refuses_a_new_person_whose_role_has_no_start(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let csv = "employee_no,name,email,unit_code,role,joined_on\n\
+                   T1,王小明,t1@example.gov.tw,ORG,it_staff,2020-01-02\n\
+                   T2,陳大文,t2@example.gov.tw,ORG,security_officer,\n\
+                   T3,林小華,t3@example.gov.tw,ORG,,\n";
+
+        let error = refused(&app, Kind::People, csv).await;
+
+        assert_eq!(entries(&error), json!([{
+            "row": 3, "field": "joined_on",
+            "reason": "is needed for a new person with a role (or give role_since): otherwise the role has no start"
+        }]));
+        assert_eq!(people_total(&app).await, 0);
+
+        // role_since alone gives the start.
+        let with_since = "employee_no,name,email,unit_code,role,role_since\n\
+                          T2,陳大文,t2@example.gov.tw,ORG,security_officer,2025-03-01\n";
+        import(&app, Kind::People, with_since).await;
+        assert_eq!(person(&app, "T2").await["roleHistory"], json!([
+            { "role": "SECURITY_OFFICER", "startsOn": "2025-03-01", "endsOn": null }
+        ]));
+    }
+}
+
+db_test! {
     async fn a_person_missing_from_a_later_import_stays(app) {
         load_examples(&app).await;
         let before = snapshot(&app).await;
@@ -837,7 +913,8 @@ db_test! {
         import(&app, Kind::Units, ORG_UNITS).await;
         // Each of rows 3 to 5 has a bad cell and a second kind of error,
         // which used to show only once the cell was fixed; the unknown
-        // column used to hide every row error.
+        // column used to hide every row error. Row 2 gives a role but no
+        // date it started.
         let csv = "employee_no,name,email,unit_code,role,supervisor_no,部門\n\
                    T1,王小明,t1@example.gov.tw,ORG,it_supervisor,,資訊室\n\
                    T1,王小明,not-an-email,ORG,it_staff,,\n\
@@ -849,6 +926,7 @@ db_test! {
         assert_eq!((&header["row"], &header["field"]), (&json!(1), &json!("header")));
         assert!(header["reason"].as_str().is_some_and(|r| r.starts_with("\"部門\" is not a known column")), "{header}");
         assert_eq!(entries(&error).as_array().map(|e| e[1..].to_vec()), Some(vec![
+            json!({ "row": 2, "field": "joined_on", "reason": "is needed for a new person with a role (or give role_since): otherwise the role has no start" }),
             json!({ "row": 3, "field": "email", "reason": "\"not-an-email\" is not an e-mail address such as name@mail.taipei.gov.tw" }),
             json!({ "row": 3, "field": "employee_no", "reason": "T1 is also on row 2" }),
             json!({ "row": 4, "field": "role", "reason": "\"boss\" is not a role; use it_staff (資訊業務人員), it_supervisor (資訊主管人員) or security_officer (資通安全專責人員)" }),
@@ -1079,7 +1157,7 @@ db_test! {
 db_test! {
     async fn no_role_assignment_ends_before_it_starts(app) {
         import(&app, Kind::Units, ORG_UNITS).await;
-        let csv = "employee_no,name,email,unit_code,role,left_on\nT1,王小明,t1@example.gov.tw,ORG,it_staff,2025-12-31\n";
+        let csv = "employee_no,name,email,unit_code,role,role_since,left_on\nT1,王小明,t1@example.gov.tw,ORG,it_staff,2026-03-01,2025-12-31\n";
         import(&app, Kind::People, csv).await;
 
         let history = person(&app, "T1").await["roleHistory"].clone();
