@@ -513,29 +513,79 @@ fn reminders(unit: &UnitCompliance, request: &RunRequest, as_of: NaiveDate) -> R
         .collect()
 }
 
-/// A digest for each supervisor, still employed, with someone behind.
+/// A digest for each supervisor, still employed, with someone behind. The
+/// reports of a supervisor who has left go to the nearest supervisor above
+/// them still employed, so that someone hears of them before the
+/// supervisor's post is filled in the people file.
 async fn digests(
     db: &impl ConnectionTrait,
     behind: BTreeMap<i32, Vec<DigestRow>>,
     request: &RunRequest,
     as_of: NaiveDate,
 ) -> Result<Vec<NewMessage>> {
-    let supervisors: HashMap<i32, person::Model> = person::Entity::find()
-        .filter(person::Column::Id.is_in(behind.keys().copied().collect::<Vec<_>>()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let chain = supervisor_chain(db, behind.keys().copied().collect(), request.today).await?;
 
-    let mut messages = Vec::with_capacity(behind.len());
+    let mut by_recipient: BTreeMap<i32, (&person::Model, Vec<DigestRow>)> = BTreeMap::new();
     for (supervisor_id, reports) in behind {
-        let Some(supervisor) = supervisors.get(&supervisor_id).filter(|s| !has_left(s, request.today)) else {
+        let Some(recipient) = still_employed_above(&chain, supervisor_id, request.today) else {
             continue;
         };
-        messages.push(digest(supervisor, &reports, request, as_of)?);
+        by_recipient
+            .entry(recipient.id)
+            .or_insert_with(|| (recipient, Vec::new()))
+            .1
+            .extend(reports);
     }
-    Ok(messages)
+
+    by_recipient
+        .into_values()
+        .map(|(recipient, reports)| digest(recipient, &reports, request, as_of))
+        .collect()
+}
+
+/// The supervisors named, and above each who has left, their own
+/// supervisors, up to one still employed or the top. Read a level at a time;
+/// a person read once is not read again, so a loop in the tree ends.
+async fn supervisor_chain(
+    db: &impl ConnectionTrait,
+    ids: Vec<i32>,
+    today: NaiveDate,
+) -> Result<HashMap<i32, person::Model>> {
+    let mut chain: HashMap<i32, person::Model> = HashMap::new();
+    let mut wanted = ids;
+
+    while !wanted.is_empty() {
+        let found = person::Entity::find()
+            .filter(person::Column::Id.is_in(wanted))
+            .all(db)
+            .await?;
+        let above: HashSet<i32> = found
+            .iter()
+            .filter(|p| has_left(p, today))
+            .filter_map(|p| p.supervisor_id)
+            .collect();
+        chain.extend(found.into_iter().map(|p| (p.id, p)));
+        wanted = above.into_iter().filter(|id| !chain.contains_key(id)).collect();
+    }
+    Ok(chain)
+}
+
+/// The supervisor, or if they have left the nearest one above still
+/// employed; `None` when no one above is.
+fn still_employed_above(
+    chain: &HashMap<i32, person::Model>,
+    supervisor_id: i32,
+    today: NaiveDate,
+) -> Option<&person::Model> {
+    let mut seen = HashSet::new();
+    let mut current = chain.get(&supervisor_id)?;
+    while has_left(current, today) {
+        if !seen.insert(current.id) {
+            return None;
+        }
+        current = chain.get(&current.supervisor_id?)?;
+    }
+    Some(current)
 }
 
 fn reminder(unit: &UnitCompliance, p: &PersonCompliance, request: &RunRequest, as_of: NaiveDate) -> Result<NewMessage> {

@@ -594,6 +594,47 @@ db_test! {
 }
 
 db_test! {
+    async fn the_digest_of_a_supervisor_who_has_left_goes_to_the_one_above(app) {
+        scenario(&app).await;
+        // S1 leaves on 2026-12-31, before the runs of 2027-01-02; D1 is above S1.
+        let people = "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on\n\
+                      S1,陳主管,s1@example.gov.tw,AG1,it_supervisor,D1,2020-01-01,2026-12-31\n\
+                      D1,吳處長,d1@example.gov.tw,AG1,it_supervisor,,2020-01-01,\n";
+        let import = "mutation($p: String!) { importPeople(csv: $p) { created updated } }";
+        let data = app.data(import, json!({ "p": people })).await;
+        assert_eq!(data["importPeople"], json!({ "created": 1, "updated": 1 }));
+        let digests = |quarter: &'static str| {
+            outbox::Entity::find()
+                .filter(outbox::Column::Kind.eq("digest"))
+                .filter(outbox::Column::Key.ends_with(quarter))
+                .all(&app.db)
+        };
+
+        // Q1: S1 is evaluated (still there on March 31) but gets no mail;
+        // P1, behind, is in D1's digest instead of S1's.
+        let Outcome::Ran { run, .. } = quarterly::run(&app.db, request(1, Trigger::Cli, "test")).await.expect("run") else {
+            panic!("the job ran")
+        };
+        assert_eq!((run.people, run.reminders, run.digests), (5, 3, 1), "S1, P1, P2, P4, D1; P1, P4 and D1 reminded");
+        let q1 = digests(":2026:Q1").await.expect("query");
+        assert_eq!(q1.iter().map(|m| m.recipient_no.as_str()).collect::<Vec<_>>(), ["D1"]);
+        assert_eq!(q1[0].subject, "2026 年第 1 季所屬同仁資通職能訓練進度：1 人落後");
+        assert!(q1[0].text_body.contains("林小明（P1）：尚缺 25 小時"), "{}", q1[0].text_body);
+        assert!(!q1[0].text_body.contains("S1"), "S1 has left: {}", q1[0].text_body);
+
+        // Q2: D1 leaves too, and no one is above: no digest at all.
+        let people = "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on\n\
+                      D1,吳處長,d1@example.gov.tw,AG1,it_supervisor,,2020-01-01,2026-12-31\n";
+        app.data(import, json!({ "p": people })).await;
+        let Outcome::Ran { run, .. } = quarterly::run(&app.db, request(2, Trigger::Cli, "test")).await.expect("run") else {
+            panic!("the job ran")
+        };
+        assert_eq!((run.people, run.reminders, run.digests), (5, 2, 0), "P1 and P4 reminded");
+        assert!(digests(":2026:Q2").await.expect("query").is_empty());
+    }
+}
+
+db_test! {
     async fn a_quarter_leaves_out_who_joins_after_it_and_digests_leave_out_who_has_left(app) {
         scenario(&app).await;
         // P1 leaves at the end of Q2; P5 joins in Q2, with nothing done.
