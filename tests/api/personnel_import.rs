@@ -402,6 +402,15 @@ db_test! {
             "row": 2, "field": "role_since",
             "reason": "2018-09-02 is before the joining date 2018-09-03: no role is held before joining"
         }]));
+
+        // A file without joined_on is held to the stored date.
+        let without_joined_on = "employee_no,name,email,unit_code,role,role_since\n\
+                                 E10003,黃淑芬,shufen.huang@mail.example.gov.tw,DDB-PLN,it_supervisor,2018-01-01\n";
+        let error = refused(&app, Kind::People, without_joined_on).await;
+        assert_eq!(entries(&error), json!([{
+            "row": 2, "field": "role_since",
+            "reason": "2018-01-01 is before the joining date 2018-09-03: no role is held before joining"
+        }]));
         assert_eq!(snapshot(&app).await, before);
     }
 }

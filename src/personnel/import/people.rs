@@ -88,6 +88,7 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
     errors.extend(check_references(&named, &units, &existing));
     errors.extend(shared_emails(&rows, &existing, options.today));
     errors.extend(roles_without_a_start(&rows, &existing));
+    errors.extend(roles_before_joining(&rows));
     errors.extend(check_left_after_completions(db, &rows, &existing).await?);
     reject_if_any(errors)?;
 
@@ -273,6 +274,21 @@ fn roles_without_a_start(rows: &[PersonRow], existing: &HashMap<String, person::
         .collect()
 }
 
+/// No role is held before joining. Checked once absent columns are filled
+/// in, so a file without `joined_on` is held to the stored date.
+fn roles_before_joining(rows: &[PersonRow]) -> Vec<FieldError> {
+    rows.iter()
+        .filter_map(|r| match (r.joined_on, r.role_since) {
+            (Some(joined), Some(since)) if since < joined => Some(FieldError::at_row(
+                r.line,
+                "role_since",
+                format!("{since} is before the joining date {joined}: no role is held before joining"),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A column the file leaves out keeps what is stored for the people it lists;
 /// only a blank cell in a present column clears a value.
 fn keep_absent_columns(table: &Table, rows: &mut [PersonRow], existing: &HashMap<String, person::Model>) {
@@ -384,14 +400,6 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
         && left < joined
     {
         errors.push(row.error("left_on", format!("{left} is before the joining date {joined}")));
-    }
-    if let (Some(joined), Some(since)) = (joined_on, role_since)
-        && since < joined
-    {
-        errors.push(row.error(
-            "role_since",
-            format!("{since} is before the joining date {joined}: no role is held before joining"),
-        ));
     }
     if let (Some(no), Some(supervisor)) = (&employee_no, &supervisor_no)
         && no == supervisor
