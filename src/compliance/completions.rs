@@ -21,9 +21,11 @@
 //!
 //! Archived courses still match: completions are history. A course code that
 //! matches nothing falls back to the title; without a title the row is refused.
-//! For a catalog course, the catalog's title, platform, facet and level are
-//! recorded whatever the row says, and its security category when the row
-//! gives none. Any other row is an outside course with its own title, platform
+//! For a catalog course, the catalog's title, platform, facet, level and
+//! security category are recorded whatever the row says; the row's security
+//! category only for a catalog course that has none (the platform tagged it
+//! 522 or 523 under the security regulation, which the map does not
+//! classify), so a row cannot turn a general course into professional hours. Any other row is an outside course with its own title, platform
 //! (`other` when blank), facet, level and security category: it needs a facet
 //! or a security category, and a level when technical. Facet `security` means
 //! training that serves only the security requirement: it is stored with no
@@ -581,7 +583,7 @@ fn resolve(row: &CourseRow, catalog: &Catalog) -> std::result::Result<Resolved, 
     }
 
     if let Some((course, matched)) = found {
-        let security_category = row.security_category.or(course.security_category);
+        let security_category = course.security_category.or(row.security_category);
         if row.facet == Some(Facet::Security) && security_category.is_none() {
             return Err(error(
                 "security_category",
@@ -1353,11 +1355,17 @@ mod tests {
     }
 
     #[test]
-    fn the_rows_security_category_wins_else_the_catalogs() {
+    fn the_catalogs_security_category_wins_else_the_rows() {
         let resolved = resolve_one("E10001,4336,,,,,,3,2026-01-05").expect("matches");
         assert_eq!(resolved.security_category, Some(SecurityCategory::General));
         let resolved = resolve_one("E10001,4336,,,,,professional,3,2026-01-05").expect("matches");
+        assert_eq!(resolved.security_category, Some(SecurityCategory::General));
+
+        // 資料庫概論 has no category in the catalog: a platform's tag counts.
+        let resolved = resolve_one("E10001,4237,,,,,523,3,2026-01-05").expect("matches");
         assert_eq!(resolved.security_category, Some(SecurityCategory::Professional));
+        let resolved = resolve_one("E10001,4237,,,,,,3,2026-01-05").expect("matches");
+        assert_eq!(resolved.security_category, None);
         assert_eq!(
             fields(resolve_one("E10001,4237,,,security,,,3,2026-01-05")),
             ["security_category"]

@@ -233,7 +233,9 @@ db_test! {
             (Some(Facet::Technical), Some(Level::D), None),
             (Some(Facet::Management), None, None),
             (Some(Facet::Policy), None, Some(SecurityCategory::General)),
-            (Some(Facet::Policy), None, Some(SecurityCategory::Professional)),
+            // The row says professional; the course is general education.
+            (Some(Facet::Policy), None, Some(SecurityCategory::General)),
+            // A course the catalog gives no category takes the platform's tag.
             (Some(Facet::Management), None, Some(SecurityCategory::General)),
         ]);
     }

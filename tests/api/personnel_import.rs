@@ -303,7 +303,7 @@ db_test! {
         let report = dry_run(&app, Kind::People, &csv).await;
         assert_eq!(report, json!({
             "rows": 1, "created": 0, "updated": 1, "unchanged": 0, "dryRun": true,
-            "changes": [{ "row": 2, "key": "E10005", "action": "UPDATED", "detail": "role it_staff → it_supervisor" }]
+            "changes": [{ "row": 2, "key": "E10005", "action": "UPDATED", "detail": "role it_staff → it_supervisor from 2026-04-01" }]
         }));
         assert_eq!(snapshot(&app).await, before);
     }
@@ -321,7 +321,7 @@ db_test! {
         let report = import(&app, Kind::People, &csv).await;
         assert_eq!(report, json!({
             "rows": 1, "created": 0, "updated": 1, "unchanged": 0, "dryRun": false,
-            "changes": [{ "row": 2, "key": "E10005", "action": "UPDATED", "detail": "role it_staff → it_supervisor" }]
+            "changes": [{ "row": 2, "key": "E10005", "action": "UPDATED", "detail": "role it_staff → it_supervisor from 2026-04-01" }]
         }));
 
         let query = r#"{ person(employeeNo: "E10005") {
@@ -369,7 +369,7 @@ db_test! {
         import(&app, Kind::People, &with_role("security_officer", "2026-07-01")).await;
         let report = import(&app, Kind::People, &with_role("it_supervisor", "2026-03-01")).await;
         assert_eq!(report["changes"], json!([
-            { "row": 2, "key": "E10003", "action": "UPDATED", "detail": "role security_officer → it_supervisor" }
+            { "row": 2, "key": "E10003", "action": "UPDATED", "detail": "role security_officer → it_supervisor from 2026-03-01" }
         ]));
 
         // The security officer's months from July never held: the supervisor
@@ -438,6 +438,152 @@ db_test! {
         assert_eq!(person(&app, "T2").await["roleHistory"], json!([
             { "role": "SECURITY_OFFICER", "startsOn": "2025-03-01", "endsOn": null }
         ]));
+    }
+}
+
+/// One person of `ORG_UNITS` under a header: `person_file("role,joined_on",
+/// "N1", "it_staff,2020-01-01")`.
+fn person_file(columns: &str, no: &str, cells: &str) -> String {
+    let lower = no.to_lowercase();
+    format!("employee_no,name,email,unit_code,{columns}\n{no},測試{no},{lower}@example.gov.tw,ORG,{cells}\n")
+}
+
+async fn roles(app: &TestApp, no: &str) -> Value {
+    person(app, no).await["roleHistory"].clone()
+}
+
+db_test! {
+    async fn no_role_is_held_after_leaving_and_a_second_import_changes_nothing(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,left_on,role_since";
+        import(&app, Kind::People, &person_file(columns, "N15", "it_staff,2020-01-01,,")).await;
+        import(&app, Kind::People, &person_file(columns, "N15", "it_supervisor,2020-01-01,,2026-11-01")).await;
+
+        // Leaving on October 15: the supervisor role from November never
+        // held. The row's role is the one held on leaving, and with no
+        // role_since it starts on the import date, here the leaving day.
+        let left = person_file("role,joined_on,left_on", "N15", "it_supervisor,2020-01-01,2026-10-15");
+        import(&app, Kind::People, &left).await;
+        assert_eq!(roles(&app, "N15").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2026-10-14" },
+            { "role": "IT_SUPERVISOR", "startsOn": "2026-10-15", "endsOn": "2026-10-15" }
+        ]));
+        let after = app.data(r#"{ person(employeeNo: "N15") { role(asOf: "2026-10-20") } }"#, json!({})).await;
+        assert_eq!(after["person"]["role"], json!(null));
+
+        let again = import(&app, Kind::People, &left).await;
+        assert_eq!(counts(&again), json!({ "rows": 1, "created": 0, "updated": 0, "unchanged": 1, "dryRun": false }));
+        assert_eq!(roles(&app, "N15").await.as_array().map(Vec::len), Some(2));
+    }
+}
+
+db_test! {
+    async fn a_leaving_date_ends_the_role_in_a_file_without_a_role_column(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        import(&app, Kind::People, &person_file("role,joined_on", "N2", "it_supervisor,2018-01-01")).await;
+
+        import(&app, Kind::People, &person_file("left_on", "N2", "2026-10-31")).await;
+        assert_eq!(roles(&app, "N2").await, json!([
+            { "role": "IT_SUPERVISOR", "startsOn": "2018-01-01", "endsOn": "2026-10-31" }
+        ]));
+        let query = r#"{ people(first: 0, filter: { role: IT_SUPERVISOR, asOf: "2026-11-15" }) { totalCount } }"#;
+        assert_eq!(app.data(query, json!({})).await["people"]["totalCount"], json!(0));
+
+        // A cleared leaving date (a correction) carries the role on again.
+        import(&app, Kind::People, &person_file("left_on", "N2", "")).await;
+        assert_eq!(roles(&app, "N2").await, json!([
+            { "role": "IT_SUPERVISOR", "startsOn": "2018-01-01", "endsOn": null }
+        ]));
+    }
+}
+
+db_test! {
+    async fn stored_dates_hold_a_file_that_leaves_their_column_out(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        import(&app, Kind::People, &person_file("role,joined_on,left_on", "N4", "it_staff,2020-01-01,2025-06-30")).await;
+        let before = snapshot(&app).await;
+
+        let error = refused(&app, Kind::People, &person_file("left_on", "N4", "2015-01-01")).await;
+        assert_eq!(entries(&error), json!([
+            { "row": 2, "field": "left_on", "reason": "2015-01-01 is before the joining date 2020-01-01" }
+        ]));
+        let error = refused(&app, Kind::People, &person_file("joined_on", "N4", "2026-01-01")).await;
+        assert_eq!(entries(&error), json!([{
+            "row": 2, "field": "joined_on",
+            "reason": "2026-01-01 is after the leaving date 2025-06-30; give left_on (blank for someone who came back)"
+        }]));
+        let error = refused(&app, Kind::People, &person_file("role,role_since", "N4", "it_supervisor,2025-09-01")).await;
+        assert_eq!(entries(&error), json!([{
+            "row": 2, "field": "role_since",
+            "reason": "2025-09-01 is after the leaving date 2025-06-30: no role is held after leaving"
+        }]));
+        let error = refused(&app, Kind::People, &person_file("role_since", "N4", "2021-01-01")).await;
+        assert_eq!(entries(&error), json!([{
+            "row": 1, "field": "header",
+            "reason": "role_since needs the role column: it says since when the role in that column is held"
+        }]));
+        assert_eq!(snapshot(&app).await, before);
+    }
+}
+
+db_test! {
+    async fn the_same_role_from_an_earlier_date_moves_its_start_back(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,role_since";
+        import(&app, Kind::People, &person_file(columns, "N1", "it_staff,2020-01-01,")).await;
+        import(&app, Kind::People, &person_file(columns, "N1", "it_supervisor,2020-01-01,2026-03-01")).await;
+
+        let earlier = person_file(columns, "N1", "it_supervisor,2020-01-01,2026-01-01");
+        let report = import(&app, Kind::People, &earlier).await;
+        assert_eq!(report["changes"][0]["detail"], json!("role it_supervisor from 2026-01-01"));
+        assert_eq!(roles(&app, "N1").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2025-12-31" },
+            { "role": "IT_SUPERVISOR", "startsOn": "2026-01-01", "endsOn": null }
+        ]));
+        let january = app.data(r#"{ person(employeeNo: "N1") { role(asOf: "2026-01-15") } }"#, json!({})).await;
+        assert_eq!(january["person"]["role"], json!("IT_SUPERVISOR"));
+
+        // Again, or from a later date (held then anyway): nothing changes.
+        let again = import(&app, Kind::People, &earlier).await;
+        assert_eq!(again["unchanged"], json!(1));
+        let later = import(&app, Kind::People, &person_file(columns, "N1", "it_supervisor,2020-01-01,2026-06-01")).await;
+        assert_eq!(later["unchanged"], json!(1));
+        assert_eq!(roles(&app, "N1").await.as_array().map(Vec::len), Some(2));
+    }
+}
+
+db_test! {
+    async fn someone_who_comes_back_holds_no_role_while_away(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,left_on";
+        import(&app, Kind::People, &person_file(columns, "N11", "it_staff,2020-01-01,2025-06-30")).await;
+
+        let back = person_file(columns, "N11", "it_staff,2026-03-01,");
+        let report = import(&app, Kind::People, &back).await;
+        let detail = report["changes"][0]["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.ends_with("role (none) → it_staff from 2026-03-01"), "{detail}");
+        assert_eq!(roles(&app, "N11").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2025-06-30" },
+            { "role": "IT_STAFF", "startsOn": "2026-03-01", "endsOn": null }
+        ]));
+        let away = app.data(r#"{ person(employeeNo: "N11") { role(asOf: "2025-12-01") } }"#, json!({})).await;
+        assert_eq!(away["person"]["role"], json!(null));
+
+        let again = import(&app, Kind::People, &back).await;
+        assert_eq!(again["unchanged"], json!(1));
+    }
+}
+
+db_test! {
+    async fn a_change_names_the_role_held_on_leaving(app) {
+        load_examples(&app).await;
+        // E10017 left on 2026-06-30 as IT staff.
+        let csv = format!(
+            "{PEOPLE_HEADER},role_since\n{},2026-04-01\n",
+            example_row("E10017").replace(",it_staff,", ",it_supervisor,")
+        );
+        let report = dry_run(&app, Kind::People, &csv).await;
+        assert_eq!(report["changes"][0]["detail"], json!("role it_staff → it_supervisor from 2026-04-01"));
     }
 }
 
@@ -1166,16 +1312,18 @@ db_test! {
 db_test! {
     async fn no_role_assignment_ends_before_it_starts(app) {
         import(&app, Kind::Units, ORG_UNITS).await;
-        let csv = "employee_no,name,email,unit_code,role,role_since,left_on\nT1,王小明,t1@example.gov.tw,ORG,it_staff,2026-03-01,2025-12-31\n";
-        import(&app, Kind::People, csv).await;
+        let header = "employee_no,name,email,unit_code,role,joined_on,left_on\n";
+        import(&app, Kind::People, &format!("{header}T1,王小明,t1@example.gov.tw,ORG,it_staff,2020-01-01,2025-12-31\n")).await;
 
-        let history = person(&app, "T1").await["roleHistory"].clone();
-        for assignment in history.as_array().expect("history") {
-            let (starts, ends) = (assignment["startsOn"].as_str(), assignment["endsOn"].as_str());
-            if let (Some(starts), Some(ends)) = (starts, ends) {
-                assert!(starts <= ends, "an assignment ends before it starts: {history}");
-            }
-        }
+        // A changed role with no role_since starts on the import date, but
+        // never after leaving: here on the leaving day itself.
+        let report = import(&app, Kind::People, &format!("{header}T1,王小明,t1@example.gov.tw,ORG,it_supervisor,2020-01-01,2025-12-31\n")).await;
+        assert_eq!(report["changes"][0]["detail"], json!("role it_staff → it_supervisor from 2025-12-31"));
+
+        assert_eq!(person(&app, "T1").await["roleHistory"], json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2025-12-30" },
+            { "role": "IT_SUPERVISOR", "startsOn": "2025-12-31", "endsOn": "2025-12-31" }
+        ]));
     }
 }
 

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate, Utc};
 use entity::{Role, completion, person, role_assignment, unit};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -64,6 +65,13 @@ struct PersonRow {
 
 pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportOptions) -> Result<ImportReport> {
     let (table, mut errors) = read_table(text, COLUMNS)?;
+    if table.has("role_since") && !table.has("role") {
+        errors.push(FieldError::at_row(
+            1,
+            "header",
+            "role_since needs the role column: it says since when the role in that column is held",
+        ));
+    }
     let units: HashMap<String, i32> = unit::Entity::find()
         .all(db)
         .await?
@@ -88,7 +96,7 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
     errors.extend(check_references(&named, &units, &existing));
     errors.extend(shared_emails(&rows, &existing, options.today));
     errors.extend(roles_without_a_start(&rows, &existing));
-    errors.extend(roles_before_joining(&rows));
+    errors.extend(dates_in_order(&table, &rows));
     errors.extend(check_left_after_completions(db, &rows, &existing).await?);
     reject_if_any(errors)?;
 
@@ -274,19 +282,41 @@ fn roles_without_a_start(rows: &[PersonRow], existing: &HashMap<String, person::
         .collect()
 }
 
-/// No role is held before joining. Checked once absent columns are filled
-/// in, so a file without `joined_on` is held to the stored date.
-fn roles_before_joining(rows: &[PersonRow]) -> Vec<FieldError> {
-    rows.iter()
-        .filter_map(|r| match (r.joined_on, r.role_since) {
-            (Some(joined), Some(since)) if since < joined => Some(FieldError::at_row(
-                r.line,
-                "role_since",
-                format!("{since} is before the joining date {joined}: no role is held before joining"),
-            )),
-            _ => None,
-        })
-        .collect()
+/// Joining, role and leaving dates in order. Checked once absent columns are
+/// filled in, so a file without one of them is held to the stored date; the
+/// error names the column the file gives.
+fn dates_in_order(table: &Table, rows: &[PersonRow]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for r in rows {
+        if let (Some(joined), Some(left)) = (r.joined_on, r.left_on)
+            && left < joined
+        {
+            errors.push(if table.has("left_on") {
+                FieldError::at_row(r.line, "left_on", format!("{left} is before the joining date {joined}"))
+            } else {
+                FieldError::at_row(
+                    r.line,
+                    "joined_on",
+                    format!(
+                        "{joined} is after the leaving date {left}; give left_on (blank for someone who came back)"
+                    ),
+                )
+            });
+        }
+        if let (Some(joined), Some(since)) = (r.joined_on, r.role_since)
+            && since < joined
+        {
+            let reason = format!("{since} is before the joining date {joined}: no role is held before joining");
+            errors.push(FieldError::at_row(r.line, "role_since", reason));
+        }
+        if let (Some(left), Some(since)) = (r.left_on, r.role_since)
+            && since > left
+        {
+            let reason = format!("{since} is after the leaving date {left}: no role is held after leaving");
+            errors.push(FieldError::at_row(r.line, "role_since", reason));
+        }
+    }
+    errors
 }
 
 /// A column the file leaves out keeps what is stored for the people it lists;
@@ -396,11 +426,6 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
     let reason = row.get("background_reason").map(str::to_string);
     let language = keep(&mut errors, row.parse("language", parse_language)).flatten();
 
-    if let (Some(joined), Some(left)) = (joined_on, left_on)
-        && left < joined
-    {
-        errors.push(row.error("left_on", format!("{left} is before the joining date {joined}")));
-    }
     if let (Some(no), Some(supervisor)) = (&employee_no, &supervisor_no)
         && no == supervisor
     {
@@ -580,13 +605,18 @@ async fn upsert_person(
     Ok((old.id, differences))
 }
 
-/// Keeps role history, with no two assignments on one day: a changed role
-/// ends the assignment running the day before the new one starts, and
-/// removes any that start on or after that day (a role from `role_since`
-/// supersedes what was recorded for those days). A new person's role starts
-/// on `role_since`, else the joining date (one of them is required); a
-/// changed role on `role_since`, else today. Leaving closes the open
-/// assignment on the leaving date.
+/// Keeps role history, with no two assignments on one day and none before
+/// joining or after leaving.
+///
+/// The role the row gives is the one held now, or on leaving for someone who
+/// has left. When it differs from the role held, it starts on `role_since`,
+/// else (for a new person) the joining date, else (for someone coming back)
+/// the new joining date, else the import date, and never after leaving. The
+/// assignment running the day before ends then, and any recorded from that
+/// day on never held and is removed: a backdated change supersedes what was
+/// recorded for those days. The same role with an earlier `role_since` moves
+/// its start back the same way; a later one changes nothing, as the role was
+/// held then anyway.
 async fn sync_role(
     txn: &DatabaseTransaction,
     person_id: i32,
@@ -594,113 +624,153 @@ async fn sync_role(
     old: Option<&person::Model>,
     today: NaiveDate,
 ) -> Result<Vec<String>> {
+    follow_leaving_date(txn, person_id, row, old).await?;
     if row.keep_role {
         return Ok(Vec::new());
     }
-    let latest = role_assignment::Entity::find()
+
+    let latest = latest_assignment(txn, person_id).await?;
+    let held = latest
+        .as_ref()
+        .filter(|a| a.ends_on.is_none() || a.ends_on == row.left_on);
+    let held_role = held.map(|a| a.role);
+    let moved_back = held.zip(row.role_since).is_some_and(|(a, since)| since < a.starts_on);
+    if held_role == row.role && !moved_back {
+        return Ok(Vec::new());
+    }
+
+    let start = role_start(row, old, latest.as_ref(), today);
+    make_room(txn, person_id, start).await?;
+    if let Some(role) = row.role {
+        open_role(txn, person_id, role, start, row.left_on).await?;
+    }
+
+    let detail = if held_role == row.role {
+        format!("role {} from {start}", role_code(row.role))
+    } else {
+        format!("role {} → {} from {start}", role_code(held_role), role_code(row.role))
+    };
+    Ok(old.map(|_| detail).into_iter().collect())
+}
+
+/// The day a changed role starts (see [`sync_role`]).
+fn role_start(
+    row: &PersonRow,
+    old: Option<&person::Model>,
+    latest: Option<&role_assignment::Model>,
+    today: NaiveDate,
+) -> NaiveDate {
+    let came_back = match (latest.and_then(|a| a.ends_on), row.joined_on) {
+        (Some(ended), Some(joined)) => joined > ended,
+        _ => false,
+    };
+    let by_default = match (old, row.joined_on) {
+        (None, Some(joined)) => joined,
+        (Some(_), Some(joined)) if came_back => joined,
+        (_, joined) => today.max(joined.unwrap_or(today)),
+    };
+    let start = row.role_since.unwrap_or(by_default);
+    row.left_on.map_or(start, |left| start.min(left))
+}
+
+/// The role held on leaving ends on the leaving date, and none is held after
+/// it, whether or not the file has a role column. A leaving date moved later,
+/// or cleared, carries the role held on the old date with it, unless the
+/// person came back (joined after the old date): the old assignment then
+/// keeps its end and the role held now starts anew.
+async fn follow_leaving_date(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    row: &PersonRow,
+    old: Option<&person::Model>,
+) -> Result<()> {
+    let old_left = old.and_then(|p| p.left_on);
+    let came_back = old_left.zip(row.joined_on).is_some_and(|(left, joined)| joined > left);
+    if let Some(old_left) = old_left
+        && row.left_on != Some(old_left)
+        && !came_back
+    {
+        set_ends(
+            txn,
+            person_id,
+            row.left_on,
+            role_assignment::Column::EndsOn.eq(old_left),
+        )
+        .await?;
+    }
+
+    if let Some(left) = row.left_on {
+        role_assignment::Entity::delete_many()
+            .filter(role_assignment::Column::PersonId.eq(person_id))
+            .filter(role_assignment::Column::StartsOn.gt(left))
+            .exec(txn)
+            .await?;
+        set_ends(txn, person_id, Some(left), running_after(left)).await?;
+    }
+    Ok(())
+}
+
+/// The assignments with no end, or one after `day`.
+fn running_after(day: NaiveDate) -> Condition {
+    Condition::any()
+        .add(role_assignment::Column::EndsOn.is_null())
+        .add(role_assignment::Column::EndsOn.gt(day))
+}
+
+async fn set_ends(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    end: Option<NaiveDate>,
+    which: impl sea_orm::sea_query::IntoCondition,
+) -> Result<()> {
+    role_assignment::Entity::update_many()
+        .col_expr(role_assignment::Column::EndsOn, Expr::value(end))
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(which)
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn latest_assignment(txn: &DatabaseTransaction, person_id: i32) -> Result<Option<role_assignment::Model>> {
+    Ok(role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .order_by_desc(role_assignment::Column::StartsOn)
         .order_by_desc(role_assignment::Column::Id)
         .one(txn)
-        .await?;
-
-    // The same role, still open or ended by the stored leaving date: only its
-    // end follows the (possibly corrected) leaving date.
-    let old_left_on = old.and_then(|p| p.left_on);
-    if let Some(current) = latest.as_ref().filter(|a| Some(a.role) == row.role)
-        && (current.ends_on.is_none() || current.ends_on == old_left_on)
-    {
-        if current.ends_on != row.left_on {
-            let mut model: role_assignment::ActiveModel = current.clone().into();
-            model.ends_on = Set(row.left_on.map(|left| left.max(current.starts_on)));
-            model.update(txn).await?;
-        }
-        return Ok(Vec::new());
-    }
-
-    let start = match old {
-        None => row.role_since.or(row.joined_on).unwrap_or(today),
-        Some(_) => row.role_since.unwrap_or(today),
-    };
-    let start = row.left_on.map_or(start, |left| start.min(left));
-    let open = latest.filter(|a| a.ends_on.is_none());
-
-    let mut differences = Vec::new();
-    let opened = match open {
-        Some(current) => {
-            differences.push(format!(
-                "role {} → {}",
-                role_code(Some(current.role)),
-                role_code(row.role)
-            ));
-            make_room(txn, person_id, start).await?;
-            open_role(txn, person_id, row.role, start).await?
-        }
-        None if row.role.is_some() => {
-            if old.is_some() {
-                differences.push(format!("role (none) → {}", role_code(row.role)));
-            }
-            make_room(txn, person_id, start).await?;
-            open_role(txn, person_id, row.role, start).await?
-        }
-        None => None,
-    };
-
-    if let (Some(opened), Some(left)) = (opened, row.left_on) {
-        close(txn, opened, left).await?;
-    }
-    Ok(differences)
+        .await?)
 }
 
 async fn open_role(
     txn: &DatabaseTransaction,
     person_id: i32,
-    role: Option<Role>,
+    role: Role,
     start: NaiveDate,
-) -> Result<Option<role_assignment::Model>> {
-    let Some(role) = role else { return Ok(None) };
+    end: Option<NaiveDate>,
+) -> Result<()> {
     let model = role_assignment::ActiveModel {
         person_id: Set(person_id),
         role: Set(role),
         starts_on: Set(start),
-        ends_on: Set(None),
+        ends_on: Set(end),
         ..Default::default()
     };
-    Ok(Some(model.insert(txn).await?))
+    model.insert(txn).await?;
+    Ok(())
 }
 
 /// Clears the days from `start` on for a new assignment: the one running the
 /// day before ends then; any beginning on or after `start` never held and is
 /// removed.
 async fn make_room(txn: &DatabaseTransaction, person_id: i32, start: NaiveDate) -> Result<()> {
-    use sea_orm::sea_query::Expr;
-
     role_assignment::Entity::delete_many()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(role_assignment::Column::StartsOn.gte(start))
         .exec(txn)
         .await?;
 
-    let end = start.checked_sub_days(Days::new(1)).unwrap_or(start);
-    role_assignment::Entity::update_many()
-        .col_expr(role_assignment::Column::EndsOn, Expr::value(Some(end)))
-        .filter(role_assignment::Column::PersonId.eq(person_id))
-        .filter(role_assignment::Column::StartsOn.lt(start))
-        .filter(
-            Condition::any()
-                .add(role_assignment::Column::EndsOn.is_null())
-                .add(role_assignment::Column::EndsOn.gte(start)),
-        )
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-async fn close(txn: &DatabaseTransaction, current: role_assignment::Model, end: NaiveDate) -> Result<()> {
-    let mut model: role_assignment::ActiveModel = current.into();
-    model.ends_on = Set(Some(end));
-    model.update(txn).await?;
-    Ok(())
+    let day_before = start.checked_sub_days(Days::new(1)).unwrap_or(start);
+    set_ends(txn, person_id, Some(day_before), running_after(day_before)).await
 }
 
 async fn set_supervisor(
