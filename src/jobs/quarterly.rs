@@ -492,6 +492,11 @@ async fn agencies(db: &impl ConnectionTrait) -> Result<Vec<unit::Model>> {
         .await?)
 }
 
+/// Joined by `today` (or no joining date recorded) and not left.
+fn employed(person: &person::Model, today: NaiveDate) -> bool {
+    person.joined_on.is_none_or(|joined| joined <= today) && !has_left(person, today)
+}
+
 fn has_left(person: &person::Model, today: NaiveDate) -> bool {
     person.left_on.is_some_and(|left| left <= today)
 }
@@ -513,10 +518,10 @@ fn reminders(unit: &UnitCompliance, request: &RunRequest, as_of: NaiveDate) -> R
         .collect()
 }
 
-/// A digest for each supervisor, still employed, with someone behind. The
-/// reports of a supervisor who has left go to the nearest supervisor above
-/// them still employed, so that someone hears of them before the
-/// supervisor's post is filled in the people file.
+/// A digest for each supervisor employed on the day of the run with someone
+/// behind. The reports of a supervisor who has left, or not joined yet, go to
+/// the nearest supervisor above them who is employed, so that someone hears
+/// of them before the people file names a new supervisor.
 async fn digests(
     db: &impl ConnectionTrait,
     behind: BTreeMap<i32, Vec<DigestRow>>,
@@ -527,7 +532,7 @@ async fn digests(
 
     let mut by_recipient: BTreeMap<i32, (&person::Model, Vec<DigestRow>)> = BTreeMap::new();
     for (supervisor_id, reports) in behind {
-        let Some(recipient) = still_employed_above(&chain, supervisor_id, request.today) else {
+        let Some(recipient) = employed_above(&chain, supervisor_id, request.today) else {
             continue;
         };
         by_recipient
@@ -543,8 +548,8 @@ async fn digests(
         .collect()
 }
 
-/// The supervisors named, and above each who has left, their own
-/// supervisors, up to one still employed or the top. Read a level at a time;
+/// The supervisors named, and above each who is not employed, their own
+/// supervisors, up to one who is or the top. Read a level at a time;
 /// a person read once is not read again, so a loop in the tree ends.
 async fn supervisor_chain(
     db: &impl ConnectionTrait,
@@ -561,7 +566,7 @@ async fn supervisor_chain(
             .await?;
         let above: HashSet<i32> = found
             .iter()
-            .filter(|p| has_left(p, today))
+            .filter(|p| !employed(p, today))
             .filter_map(|p| p.supervisor_id)
             .collect();
         chain.extend(found.into_iter().map(|p| (p.id, p)));
@@ -570,16 +575,12 @@ async fn supervisor_chain(
     Ok(chain)
 }
 
-/// The supervisor, or if they have left the nearest one above still
-/// employed; `None` when no one above is.
-fn still_employed_above(
-    chain: &HashMap<i32, person::Model>,
-    supervisor_id: i32,
-    today: NaiveDate,
-) -> Option<&person::Model> {
+/// The supervisor if employed, else the nearest one above who is; `None`
+/// when no one above is.
+fn employed_above(chain: &HashMap<i32, person::Model>, supervisor_id: i32, today: NaiveDate) -> Option<&person::Model> {
     let mut seen = HashSet::new();
     let mut current = chain.get(&supervisor_id)?;
-    while has_left(current, today) {
+    while !employed(current, today) {
         if !seen.insert(current.id) {
             return None;
         }

@@ -102,6 +102,23 @@ mod tests {
     }
 
     #[test]
+    fn an_english_digest_counts_one_person_or_several() {
+        let report = minijinja::context! {
+            name => "Lin", employee_no => "P1", shortfall => "2",
+            behind_labels_zh => "管理面", behind_labels_en => "Management",
+        };
+        let digest = |reports: Vec<Value>| {
+            let context = minijinja::context! {
+                name => "Lee", year => 2026, quarter => 1, as_of => "2026-03-31", deadline => "2026-12-31", reports,
+            };
+            render("digest", "en", context).unwrap().text
+        };
+
+        assert!(digest(vec![report.clone()]).contains("1 person you supervise is behind"));
+        assert!(digest(vec![report.clone(), report]).contains("2 people you supervise are behind"));
+    }
+
+    #[test]
     fn unknown_languages_fall_back_to_chinese() {
         assert_eq!(language("EN"), "en");
         assert_eq!(language("fr"), "zh");

@@ -369,7 +369,7 @@ db_test! {
         import(&app, Kind::People, &with_role("security_officer", "2026-07-01")).await;
         let report = import(&app, Kind::People, &with_role("it_supervisor", "2026-03-01")).await;
         assert_eq!(report["changes"], json!([
-            { "row": 2, "key": "E10003", "action": "UPDATED", "detail": "role security_officer → it_supervisor from 2026-03-01" }
+            { "row": 2, "key": "E10003", "action": "UPDATED", "detail": "role it_staff → it_supervisor from 2026-03-01" }
         ]));
 
         // The security officer's months from July never held: the supervisor
@@ -535,7 +535,7 @@ db_test! {
 
         let earlier = person_file(columns, "N1", "it_supervisor,2020-01-01,2026-01-01");
         let report = import(&app, Kind::People, &earlier).await;
-        assert_eq!(report["changes"][0]["detail"], json!("role it_supervisor from 2026-01-01"));
+        assert_eq!(report["changes"][0]["detail"], json!("role it_staff → it_supervisor from 2026-01-01"));
         assert_eq!(roles(&app, "N1").await, json!([
             { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2025-12-31" },
             { "role": "IT_SUPERVISOR", "startsOn": "2026-01-01", "endsOn": null }
@@ -571,6 +571,97 @@ db_test! {
 
         let again = import(&app, Kind::People, &back).await;
         assert_eq!(again["unchanged"], json!(1));
+    }
+}
+
+db_test! {
+    async fn a_moved_joining_date_takes_the_first_role_with_it(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        import(&app, Kind::People, &person_file("role,joined_on", "P2", "it_staff,2027-01-01")).await;
+
+        import(&app, Kind::People, &person_file("role,joined_on", "P2", "it_staff,2027-02-01")).await;
+        assert_eq!(roles(&app, "P2").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2027-02-01", "endsOn": null }
+        ]));
+        let query = r#"{ people(first: 0, filter: { role: IT_STAFF, asOf: "2027-01-15" }) { totalCount } }"#;
+        assert_eq!(app.data(query, json!({})).await["people"]["totalCount"], json!(0));
+
+        // Earlier, in a file without a role column.
+        import(&app, Kind::People, &person_file("joined_on", "P2", "2026-10-01")).await;
+        assert_eq!(roles(&app, "P2").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2026-10-01", "endsOn": null }
+        ]));
+    }
+}
+
+db_test! {
+    async fn a_role_scheduled_for_later_is_kept_or_brought_forward(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,role_since";
+        import(&app, Kind::People, &person_file(columns, "F1", "it_staff,2024-01-01,")).await;
+        let scheduled = person_file(columns, "F1", "it_supervisor,2024-01-01,2099-01-01");
+        import(&app, Kind::People, &scheduled).await;
+        let history = json!([
+            { "role": "IT_STAFF", "startsOn": "2024-01-01", "endsOn": "2098-12-31" },
+            { "role": "IT_SUPERVISOR", "startsOn": "2099-01-01", "endsOn": null }
+        ]);
+        assert_eq!(roles(&app, "F1").await, history);
+
+        // The scheduling file again, and a file restating today's role,
+        // change nothing.
+        assert_eq!(import(&app, Kind::People, &scheduled).await["unchanged"], json!(1));
+        let today_staff = person_file("role,joined_on", "F1", "it_staff,2024-01-01");
+        assert_eq!(import(&app, Kind::People, &today_staff).await["unchanged"], json!(1));
+        assert_eq!(roles(&app, "F1").await, history);
+
+        // Supervisor today, with no date: the promotion comes forward.
+        let now = person_file("role,joined_on", "F1", "it_supervisor,2024-01-01");
+        let report = import(&app, Kind::People, &now).await;
+        let detail = report["changes"][0]["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.starts_with("role it_staff → it_supervisor from 20"), "{detail}");
+        let history = roles(&app, "F1").await;
+        assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
+        assert_eq!(history[1]["endsOn"], json!(null));
+        assert!(history[1]["startsOn"].as_str() < Some("2099-01-01"), "{history}");
+    }
+}
+
+db_test! {
+    async fn a_blank_role_from_an_earlier_date_ends_the_role_then(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,role_since";
+        import(&app, Kind::People, &person_file(columns, "P6", "it_staff,2020-01-01,")).await;
+
+        let report = import(&app, Kind::People, &person_file(columns, "P6", ",2020-01-01,2025-01-01")).await;
+        assert_eq!(report["changes"][0]["detail"], json!("role it_staff → (none) from 2025-01-01"));
+        assert_eq!(roles(&app, "P6").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2024-12-31" }
+        ]));
+    }
+}
+
+db_test! {
+    async fn someone_back_in_a_file_without_a_role_column_resumes_their_role(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        import(&app, Kind::People, &person_file("role,joined_on,left_on", "Q1", "security_officer,2020-01-01,2026-06-30")).await;
+
+        let back = person_file("joined_on,left_on", "Q1", "2026-09-01,");
+        import(&app, Kind::People, &back).await;
+        assert_eq!(roles(&app, "Q1").await, json!([
+            { "role": "SECURITY_OFFICER", "startsOn": "2020-01-01", "endsOn": "2026-06-30" },
+            { "role": "SECURITY_OFFICER", "startsOn": "2026-09-01", "endsOn": null }
+        ]));
+        assert_eq!(import(&app, Kind::People, &back).await["unchanged"], json!(1));
+    }
+}
+
+db_test! {
+    async fn a_row_with_a_bad_cell_still_lists_its_date_errors(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let csv = "employee_no,name,email,unit_code,role,joined_on,left_on,role_since\n\
+                   C2,測試,c2@example.gov.tw,ORG,boss,2024-01-01,2023-06-30,2023-01-01\n";
+        let error = refused(&app, Kind::People, csv).await;
+        assert_eq!(crate::helpers::fields(&error), ["role", "left_on", "role_since"]);
     }
 }
 

@@ -622,9 +622,11 @@ db_test! {
         assert!(q1[0].text_body.contains("林小明（P1）：尚缺 25 小時"), "{}", q1[0].text_body);
         assert!(!q1[0].text_body.contains("S1"), "S1 has left: {}", q1[0].text_body);
 
-        // Q2: D1 leaves too, and no one is above: no digest at all.
+        // Q2: D1 leaves too, and N1 above D1 joins only in March 2027: no
+        // one above is employed on the day of the run, so no digest at all.
         let people = "employee_no,name,email,unit_code,role,supervisor_no,joined_on,left_on\n\
-                      D1,吳處長,d1@example.gov.tw,AG1,it_supervisor,,2020-01-01,2026-12-31\n";
+                      D1,吳處長,d1@example.gov.tw,AG1,it_supervisor,N1,2020-01-01,2026-12-31\n\
+                      N1,鄭新任,n1@example.gov.tw,AG1,it_supervisor,,2027-03-01,\n";
         app.data(import, json!({ "p": people })).await;
         let Outcome::Ran { run, .. } = quarterly::run(&app.db, request(2, Trigger::Cli, "test")).await.expect("run") else {
             panic!("the job ran")

@@ -96,7 +96,7 @@ pub async fn import_people(db: &DatabaseConnection, text: &str, options: ImportO
     errors.extend(check_references(&named, &units, &existing));
     errors.extend(shared_emails(&rows, &existing, options.today));
     errors.extend(roles_without_a_start(&rows, &existing));
-    errors.extend(dates_in_order(&table, &rows));
+    errors.extend(stored_dates_in_order(&table, &rows));
     errors.extend(check_left_after_completions(db, &rows, &existing).await?);
     reject_if_any(errors)?;
 
@@ -282,18 +282,19 @@ fn roles_without_a_start(rows: &[PersonRow], existing: &HashMap<String, person::
         .collect()
 }
 
-/// Joining, role and leaving dates in order. Checked once absent columns are
-/// filled in, so a file without one of them is held to the stored date; the
-/// error names the column the file gives.
-fn dates_in_order(table: &Table, rows: &[PersonRow]) -> Vec<FieldError> {
+/// Joining, role and leaving dates in order, where one of them is the stored
+/// date of a column the file leaves out (dates both in the row are checked
+/// with its cells, so that one pass lists every error).
+fn stored_dates_in_order(table: &Table, rows: &[PersonRow]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     for r in rows {
-        if let (Some(joined), Some(left)) = (r.joined_on, r.left_on)
-            && left < joined
-        {
-            errors.push(if table.has("left_on") {
-                FieldError::at_row(r.line, "left_on", format!("{left} is before the joining date {joined}"))
-            } else {
+        for misordered in date_order_errors(r.joined_on, r.left_on, r.role_since) {
+            let [earlier, later] = misordered.columns;
+            if table.has(earlier) && table.has(later) {
+                continue;
+            }
+            errors.push(if misordered.field == "left_on" && !table.has("left_on") {
+                let (joined, left) = (r.joined_on.unwrap_or_default(), r.left_on.unwrap_or_default());
                 FieldError::at_row(
                     r.line,
                     "joined_on",
@@ -301,20 +302,55 @@ fn dates_in_order(table: &Table, rows: &[PersonRow]) -> Vec<FieldError> {
                         "{joined} is after the leaving date {left}; give left_on (blank for someone who came back)"
                     ),
                 )
+            } else {
+                FieldError::at_row(r.line, misordered.field, misordered.reason)
             });
         }
-        if let (Some(joined), Some(since)) = (r.joined_on, r.role_since)
-            && since < joined
-        {
-            let reason = format!("{since} is before the joining date {joined}: no role is held before joining");
-            errors.push(FieldError::at_row(r.line, "role_since", reason));
-        }
-        if let (Some(left), Some(since)) = (r.left_on, r.role_since)
-            && since > left
-        {
-            let reason = format!("{since} is after the leaving date {left}: no role is held after leaving");
-            errors.push(FieldError::at_row(r.line, "role_since", reason));
-        }
+    }
+    errors
+}
+
+/// Two of a person's dates out of order.
+struct Misordered {
+    /// The columns compared, the one that should come first first.
+    columns: [&'static str; 2],
+    /// The field to correct.
+    field: &'static str,
+    reason: String,
+}
+
+fn date_order_errors(
+    joined_on: Option<NaiveDate>,
+    left_on: Option<NaiveDate>,
+    role_since: Option<NaiveDate>,
+) -> Vec<Misordered> {
+    let mut errors = Vec::new();
+    if let (Some(joined), Some(left)) = (joined_on, left_on)
+        && left < joined
+    {
+        errors.push(Misordered {
+            columns: ["joined_on", "left_on"],
+            field: "left_on",
+            reason: format!("{left} is before the joining date {joined}"),
+        });
+    }
+    if let (Some(joined), Some(since)) = (joined_on, role_since)
+        && since < joined
+    {
+        errors.push(Misordered {
+            columns: ["joined_on", "role_since"],
+            field: "role_since",
+            reason: format!("{since} is before the joining date {joined}: no role is held before joining"),
+        });
+    }
+    if let (Some(left), Some(since)) = (left_on, role_since)
+        && since > left
+    {
+        errors.push(Misordered {
+            columns: ["role_since", "left_on"],
+            field: "role_since",
+            reason: format!("{since} is after the leaving date {left}: no role is held after leaving"),
+        });
     }
     errors
 }
@@ -426,6 +462,9 @@ fn parse_row(row: &Row<'_>) -> std::result::Result<PersonRow, Vec<FieldError>> {
     let reason = row.get("background_reason").map(str::to_string);
     let language = keep(&mut errors, row.parse("language", parse_language)).flatten();
 
+    for misordered in date_order_errors(joined_on, left_on, role_since) {
+        errors.push(row.error(misordered.field, misordered.reason));
+    }
     if let (Some(no), Some(supervisor)) = (&employee_no, &supervisor_no)
         && no == supervisor
     {
@@ -606,17 +645,16 @@ async fn upsert_person(
 }
 
 /// Keeps role history, with no two assignments on one day and none before
-/// joining or after leaving.
+/// joining or after leaving (earlier stints of someone who came back stay).
 ///
-/// The role the row gives is the one held now, or on leaving for someone who
-/// has left. When it differs from the role held, it starts on `role_since`,
-/// else (for a new person) the joining date, else (for someone coming back)
-/// the new joining date, else the import date, and never after leaving. The
-/// assignment running the day before ends then, and any recorded from that
-/// day on never held and is removed: a backdated change supersedes what was
-/// recorded for those days. The same role with an earlier `role_since` moves
-/// its start back the same way; a later one changes nothing, as the role was
-/// held then anyway.
+/// The row's role is the one held on `role_since`, else on the joining date
+/// for a new person or someone coming back, else on the import date (or the
+/// joining date, if later); never after leaving. When the history says
+/// otherwise for that day, the role starts then: the assignment running the
+/// day before ends, and any recorded from that day on is replaced. So a
+/// backdated change supersedes what was recorded for those days, the same
+/// role from an earlier date moves its start back, and a role scheduled for
+/// later is kept by a file that restates today's role.
 async fn sync_role(
     txn: &DatabaseTransaction,
     person_id: i32,
@@ -624,69 +662,103 @@ async fn sync_role(
     old: Option<&person::Model>,
     today: NaiveDate,
 ) -> Result<Vec<String>> {
-    follow_leaving_date(txn, person_id, row, old).await?;
+    let came_back = came_back(row, old);
+    if !came_back {
+        follow_joining_date(txn, person_id, row, old).await?;
+    }
+    follow_leaving_date(txn, person_id, row, old, came_back).await?;
     if row.keep_role {
+        if came_back {
+            resume_on_return(txn, person_id, row).await?;
+        }
         return Ok(Vec::new());
     }
 
-    let latest = latest_assignment(txn, person_id).await?;
-    let held = latest
-        .as_ref()
-        .filter(|a| a.ends_on.is_none() || a.ends_on == row.left_on);
-    let held_role = held.map(|a| a.role);
-    let moved_back = held.zip(row.role_since).is_some_and(|(a, since)| since < a.starts_on);
-    if held_role == row.role && !moved_back {
+    let day = claim_day(row, old, came_back, today);
+    let held = role_on(txn, person_id, day).await?;
+    if held == row.role {
         return Ok(Vec::new());
     }
 
-    let start = role_start(row, old, latest.as_ref(), today);
-    make_room(txn, person_id, start).await?;
+    make_room(txn, person_id, day).await?;
     if let Some(role) = row.role {
-        open_role(txn, person_id, role, start, row.left_on).await?;
+        open_role(txn, person_id, role, day, row.left_on).await?;
     }
-
-    let detail = if held_role == row.role {
-        format!("role {} from {start}", role_code(row.role))
-    } else {
-        format!("role {} → {} from {start}", role_code(held_role), role_code(row.role))
-    };
+    let detail = format!("role {} → {} from {day}", role_code(held), role_code(row.role));
     Ok(old.map(|_| detail).into_iter().collect())
 }
 
-/// The day a changed role starts (see [`sync_role`]).
-fn role_start(
-    row: &PersonRow,
-    old: Option<&person::Model>,
-    latest: Option<&role_assignment::Model>,
-    today: NaiveDate,
-) -> NaiveDate {
-    let came_back = match (latest.and_then(|a| a.ends_on), row.joined_on) {
-        (Some(ended), Some(joined)) => joined > ended,
-        _ => false,
-    };
+/// A person who had left and whose new joining date is after it.
+fn came_back(row: &PersonRow, old: Option<&person::Model>) -> bool {
+    let left = old.and_then(|p| p.left_on);
+    left.zip(row.joined_on).is_some_and(|(left, joined)| joined > left)
+}
+
+/// The day the row's role is held on (see [`sync_role`]).
+fn claim_day(row: &PersonRow, old: Option<&person::Model>, came_back: bool, today: NaiveDate) -> NaiveDate {
     let by_default = match (old, row.joined_on) {
         (None, Some(joined)) => joined,
         (Some(_), Some(joined)) if came_back => joined,
         (_, joined) => today.max(joined.unwrap_or(today)),
     };
-    let start = row.role_since.unwrap_or(by_default);
-    row.left_on.map_or(start, |left| start.min(left))
+    let day = row.role_since.unwrap_or(by_default);
+    row.left_on.map_or(day, |left| day.min(left))
 }
 
-/// The role held on leaving ends on the leaving date, and none is held after
-/// it, whether or not the file has a role column. A leaving date moved later,
-/// or cleared, carries the role held on the old date with it, unless the
-/// person came back (joined after the old date): the old assignment then
-/// keeps its end and the role held now starts anew.
-async fn follow_leaving_date(
+/// The role the history gives for a day.
+async fn role_on(txn: &DatabaseTransaction, person_id: i32, day: NaiveDate) -> Result<Option<Role>> {
+    let assignment = role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(role_assignment::Column::StartsOn.lte(day))
+        .filter(
+            Condition::any()
+                .add(role_assignment::Column::EndsOn.is_null())
+                .add(role_assignment::Column::EndsOn.gte(day)),
+        )
+        .order_by_desc(role_assignment::Column::StartsOn)
+        .one(txn)
+        .await?;
+    Ok(assignment.map(|a| a.role))
+}
+
+/// The role held from joining starts on the joining date: a joining date
+/// moved earlier or later takes that role's start with it, and no role is
+/// held before joining.
+async fn follow_joining_date(
     txn: &DatabaseTransaction,
     person_id: i32,
     row: &PersonRow,
     old: Option<&person::Model>,
 ) -> Result<()> {
-    let old_left = old.and_then(|p| p.left_on);
-    let came_back = old_left.zip(row.joined_on).is_some_and(|(left, joined)| joined > left);
-    if let Some(old_left) = old_left
+    let Some(joined) = row.joined_on else {
+        return Ok(());
+    };
+    if let Some(old_joined) = old.and_then(|p| p.joined_on)
+        && old_joined != joined
+    {
+        set_starts(txn, person_id, joined, role_assignment::Column::StartsOn.eq(old_joined)).await?;
+    }
+
+    role_assignment::Entity::delete_many()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(role_assignment::Column::EndsOn.lt(joined))
+        .exec(txn)
+        .await?;
+    set_starts(txn, person_id, joined, role_assignment::Column::StartsOn.lt(joined)).await
+}
+
+/// The role held on leaving ends on the leaving date, and none is held after
+/// it, whether or not the file has a role column. A leaving date moved later,
+/// or cleared, carries the role held on the old date with it, unless the
+/// person came back: the old assignment then keeps its end.
+async fn follow_leaving_date(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    row: &PersonRow,
+    old: Option<&person::Model>,
+    came_back: bool,
+) -> Result<()> {
+    if let Some(old_left) = old.and_then(|p| p.left_on)
         && row.left_on != Some(old_left)
         && !came_back
     {
@@ -710,6 +782,16 @@ async fn follow_leaving_date(
     Ok(())
 }
 
+/// Someone coming back, in a file without a role column, holds again the
+/// role they left with, from the new joining date.
+async fn resume_on_return(txn: &DatabaseTransaction, person_id: i32, row: &PersonRow) -> Result<()> {
+    let (Some(joined), Some(last)) = (row.joined_on, latest_assignment(txn, person_id).await?) else {
+        return Ok(());
+    };
+    make_room(txn, person_id, joined).await?;
+    open_role(txn, person_id, last.role, joined, row.left_on).await
+}
+
 /// The assignments with no end, or one after `day`.
 fn running_after(day: NaiveDate) -> Condition {
     Condition::any()
@@ -725,6 +807,21 @@ async fn set_ends(
 ) -> Result<()> {
     role_assignment::Entity::update_many()
         .col_expr(role_assignment::Column::EndsOn, Expr::value(end))
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(which)
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+async fn set_starts(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    start: NaiveDate,
+    which: impl sea_orm::sea_query::IntoCondition,
+) -> Result<()> {
+    role_assignment::Entity::update_many()
+        .col_expr(role_assignment::Column::StartsOn, Expr::value(start))
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(which)
         .exec(txn)
