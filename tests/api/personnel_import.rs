@@ -1553,3 +1553,158 @@ db_test! {
         assert_eq!(people_total(&app).await, 0);
     }
 }
+
+/// SplitMix64: random people files that replay from their seed.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) % sides as u64) as usize
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.roll(items.len())]
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.roll(100) < percent
+    }
+}
+
+/// A random people file over a few people, with a random choice of the
+/// optional date and role columns.
+fn random_people_file(dice: &mut Dice, people: &[String]) -> String {
+    const DATES: [&str; 8] = [
+        "2023-01-01",
+        "2024-01-01",
+        "2025-06-30",
+        "2025-07-01",
+        "2026-03-31",
+        "2026-12-04",
+        "2026-12-06",
+        "2027-02-01",
+    ];
+    const ROLES: [&str; 4] = ["it_staff", "it_supervisor", "security_officer", ""];
+    let optional: Vec<&str> = ["role", "joined_on", "left_on", "role_since"]
+        .into_iter()
+        .filter(|_| dice.chance(60))
+        .collect();
+    let mut file = format!(
+        "employee_no,name,email,unit_code{}\n",
+        optional.iter().map(|c| format!(",{c}")).collect::<String>()
+    );
+    for no in people {
+        if !dice.chance(60) {
+            continue;
+        }
+        file.push_str(&format!("{no},測試,{}@example.gov.tw,ORG", no.to_lowercase()));
+        for column in &optional {
+            let cell = match *column {
+                "role" => dice.pick(&ROLES),
+                "joined_on" if dice.chance(75) => dice.pick(&DATES[..3]),
+                "left_on" | "role_since" if dice.chance(50) => "",
+                _ => dice.pick(&DATES),
+            };
+            file.push_str(&format!(",{cell}"));
+        }
+        file.push('\n');
+    }
+    file
+}
+
+/// What must hold of one person's history whatever was imported.
+fn check_history(no: &str, person: &Value, file: &str) {
+    let history = person["roleHistory"].as_array().expect("history");
+    let (joined, left) = (person["joinedOn"].as_str(), person["leftOn"].as_str());
+    let context = format!("{no} after\n{file}: {person}");
+    for a in history {
+        let (starts, ends) = (a["startsOn"].as_str(), a["endsOn"].as_str());
+        assert!(
+            ends.is_none_or(|e| Some(e) >= starts),
+            "ends before it starts: {context}"
+        );
+        assert!(
+            left.is_none_or(|l| starts <= Some(l) && ends.is_some_and(|e| e <= l)),
+            "held after leaving: {context}"
+        );
+        // An earlier stint of someone who came back ends before joining.
+        assert!(
+            joined.is_none_or(|j| starts >= Some(j) || ends.is_some_and(|e| e < j)),
+            "held before joining: {context}"
+        );
+    }
+    for pair in history.windows(2) {
+        let (end, next) = (pair[0]["endsOn"].as_str(), pair[1]["startsOn"].as_str());
+        assert!(end.is_some_and(|e| Some(e) < next), "two roles on one day: {context}");
+    }
+}
+
+/// A row's role is held on its `role_since`.
+fn check_role_since(no: &str, person: &Value, file: &str) {
+    let mut lines = file.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let (Some(role_at), Some(since_at)) = (
+        header.iter().position(|c| *c == "role"),
+        header.iter().position(|c| *c == "role_since"),
+    ) else {
+        return;
+    };
+    let Some(cells) = lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|cells| cells[0] == no)
+    else {
+        return;
+    };
+    let (role, since) = (cells[role_at].to_uppercase(), cells[since_at]);
+    if since.is_empty() {
+        return;
+    }
+    let held = person["roleHistory"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|a| a["startsOn"].as_str() <= Some(since) && a["endsOn"].as_str().is_none_or(|e| e >= since));
+    let held = held.and_then(|a| a["role"].as_str()).unwrap_or_default();
+    assert_eq!(held, role, "{no} on {since} after\n{file}: {person}");
+}
+
+db_test! {
+    async fn random_people_files_keep_role_history_whole(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let report = "rows created updated unchanged changes { row key action detail }";
+        let mutation = format!("mutation($csv: String!, $dry: Boolean!) {{ r: importPeople(csv: $csv, dryRun: $dry) {{ {report} }} }}");
+        let history = r#"query($no: String!) { person(employeeNo: $no) { joinedOn leftOn roleHistory { role startsOn endsOn } } }"#;
+
+        for seed in 1..=3_u64 {
+            let mut dice = Dice(seed);
+            let people: Vec<String> = (1..=3).map(|i| format!("R{seed}{i}")).collect();
+            for _ in 0..40 {
+                let file = random_people_file(&mut dice, &people);
+                let before = snapshot(&app).await;
+                let dry = app.execute(&mutation, json!({ "csv": file, "dry": true })).await;
+                assert_eq!(snapshot(&app).await, before, "a dry run wrote:\n{file}");
+                let real = app.execute(&mutation, json!({ "csv": file, "dry": false })).await;
+                if real.get("errors").is_some() {
+                    assert!(dry.get("errors").is_some(), "refused only for real:\n{file}\n{real}");
+                    assert_eq!(snapshot(&app).await, before, "a refused file wrote:\n{file}");
+                    continue;
+                }
+                assert_eq!(dry["data"], real["data"], "the dry run reported otherwise:\n{file}");
+
+                let again = app.data(&mutation, json!({ "csv": file, "dry": false })).await;
+                assert_eq!((&again["r"]["created"], &again["r"]["updated"]), (&json!(0), &json!(0)), "a second import changed:\n{file}\n{again}");
+                for no in &people {
+                    let person = app.data(history, json!({ "no": no })).await["person"].clone();
+                    if !person.is_null() {
+                        check_history(no, &person, &file);
+                        check_role_since(no, &person, &file);
+                    }
+                }
+            }
+        }
+    }
+}

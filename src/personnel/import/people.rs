@@ -647,14 +647,14 @@ async fn upsert_person(
 /// Keeps role history, with no two assignments on one day and none before
 /// joining or after leaving (earlier stints of someone who came back stay).
 ///
-/// The row's role is the one held on `role_since`, else on the joining date
-/// for a new person or someone coming back, else on the import date (or the
-/// joining date, if later); never after leaving. When the history says
-/// otherwise for that day, the role starts then: the assignment running the
-/// day before ends, and any recorded from that day on is replaced. So a
-/// backdated change supersedes what was recorded for those days, the same
-/// role from an earlier date moves its start back, and a role scheduled for
-/// later is kept by a file that restates today's role.
+/// The row's role is the one held from `role_since` on, else on the joining
+/// date for a new person or someone coming back, else on the import date (or
+/// the joining date, if later); never after leaving. When the history says
+/// otherwise for those days, the role starts on the first: the assignment
+/// running the day before ends, and any recorded from that day on is
+/// replaced. So a backdated change supersedes what was recorded for those
+/// days, the same role from an earlier date moves its start back, and a role
+/// scheduled for later is kept by a file that restates today's role.
 async fn sync_role(
     txn: &DatabaseTransaction,
     person_id: i32,
@@ -675,10 +675,11 @@ async fn sync_role(
     }
 
     let day = claim_day(row, old, came_back, today);
-    let held = role_on(txn, person_id, day).await?;
-    if held == row.role {
+    let through = claimed_through(row, day, today);
+    if history_agrees(txn, person_id, row.role, day, through).await? {
         return Ok(Vec::new());
     }
+    let held = role_on(txn, person_id, day).await?;
 
     make_room(txn, person_id, day).await?;
     if let Some(role) = row.role {
@@ -703,6 +704,45 @@ fn claim_day(row: &PersonRow, old: Option<&person::Model>, came_back: bool, toda
     };
     let day = row.role_since.unwrap_or(by_default);
     row.left_on.map_or(day, |left| day.min(left))
+}
+
+/// The last day the row speaks for: with `role_since`, every day from then
+/// to the import date (or leaving); without, the claimed day alone, so that a
+/// role scheduled for later is not contradicted.
+fn claimed_through(row: &PersonRow, day: NaiveDate, today: NaiveDate) -> NaiveDate {
+    if row.role_since.is_none() {
+        return day;
+    }
+    let through = day.max(today);
+    row.left_on.map_or(through, |left| through.min(left))
+}
+
+/// Whether the history already gives `role` on every day from `day` to
+/// `through`, in one assignment (no role at all, for `None`).
+async fn history_agrees(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    role: Option<Role>,
+    day: NaiveDate,
+    through: NaiveDate,
+) -> Result<bool> {
+    let overlapping = role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(role_assignment::Column::StartsOn.lte(through))
+        .filter(
+            Condition::any()
+                .add(role_assignment::Column::EndsOn.is_null())
+                .add(role_assignment::Column::EndsOn.gte(day)),
+        )
+        .all(txn)
+        .await?;
+    Ok(match (role, overlapping.as_slice()) {
+        (None, []) => true,
+        (Some(role), [only]) => {
+            only.role == role && only.starts_on <= day && only.ends_on.is_none_or(|end| end >= through)
+        }
+        _ => false,
+    })
 }
 
 /// The role the history gives for a day.
