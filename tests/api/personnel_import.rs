@@ -666,6 +666,49 @@ db_test! {
 }
 
 db_test! {
+    async fn the_earlier_stint_of_someone_who_came_back_stays(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,left_on";
+        import(&app, Kind::People, &person_file(columns, "T30", "it_staff,2020-01-01,2024-12-31")).await;
+        let back = person_file(columns, "T30", "it_staff,2026-01-01,");
+        import(&app, Kind::People, &back).await;
+        let history = json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2024-12-31" },
+            { "role": "IT_STAFF", "startsOn": "2026-01-01", "endsOn": null }
+        ]);
+        assert_eq!(roles(&app, "T30").await, history);
+
+        assert_eq!(import(&app, Kind::People, &back).await["unchanged"], json!(1));
+        let renamed = "employee_no,name,email,unit_code\nT30,改名,t30@example.gov.tw,ORG\n";
+        import(&app, Kind::People, renamed).await;
+        assert_eq!(roles(&app, "T30").await, history);
+
+        // A corrected joining date moves the current stint only.
+        import(&app, Kind::People, &person_file(columns, "T30", "it_staff,2026-02-01,")).await;
+        assert_eq!(roles(&app, "T30").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2024-12-31" },
+            { "role": "IT_STAFF", "startsOn": "2026-02-01", "endsOn": null }
+        ]));
+    }
+}
+
+db_test! {
+    async fn restating_an_earlier_role_from_its_date_undoes_the_later_change(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,role_since";
+        import(&app, Kind::People, &person_file(columns, "N1", "it_staff,2020-01-01,")).await;
+        import(&app, Kind::People, &person_file(columns, "N1", "it_supervisor,2020-01-01,2026-06-01")).await;
+
+        let report = import(&app, Kind::People, &person_file(columns, "N1", "it_staff,2020-01-01,2025-01-01")).await;
+
+        assert_eq!(report["changes"][0]["detail"], json!("role it_supervisor → it_staff from 2026-06-01"));
+        assert_eq!(roles(&app, "N1").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": null }
+        ]));
+    }
+}
+
+db_test! {
     async fn a_change_names_the_role_held_on_leaving(app) {
         load_examples(&app).await;
         // E10017 left on 2026-06-30 as IT staff.

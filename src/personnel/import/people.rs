@@ -679,14 +679,61 @@ async fn sync_role(
     if history_agrees(txn, person_id, row.role, day, through).await? {
         return Ok(Vec::new());
     }
-    let held = role_on(txn, person_id, day).await?;
-
-    make_room(txn, person_id, day).await?;
-    if let Some(role) = row.role {
-        open_role(txn, person_id, role, day, row.left_on).await?;
-    }
-    let detail = format!("role {} → {} from {day}", role_code(held), role_code(row.role));
+    let held = assignment_on(txn, person_id, day).await?;
+    let detail = if held.as_ref().map(|a| a.role) == row.role {
+        carry_on(txn, person_id, held, day, row.left_on).await?
+    } else {
+        make_room(txn, person_id, day).await?;
+        if let Some(role) = row.role {
+            open_role(txn, person_id, role, day, row.left_on).await?;
+        }
+        format!(
+            "role {} → {} from {day}",
+            role_code(held.map(|a| a.role)),
+            role_code(row.role)
+        )
+    };
     Ok(old.map(|_| detail).into_iter().collect())
+}
+
+/// The role on `day` is already the row's, but the history records another
+/// after it: the assignment held on `day` (or none) runs on to leaving, and
+/// what was recorded after it is removed. Reported from the first day that
+/// changes, so that restating a role never reads `it_staff → it_staff`.
+async fn carry_on(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    held: Option<role_assignment::Model>,
+    day: NaiveDate,
+    left_on: Option<NaiveDate>,
+) -> Result<String> {
+    let after = held.as_ref().map_or(day, |a| a.starts_on);
+    let next = role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(role_assignment::Column::StartsOn.gt(after))
+        .order_by_asc(role_assignment::Column::StartsOn)
+        .one(txn)
+        .await?;
+    let resumed = held
+        .as_ref()
+        .and_then(|a| a.ends_on)
+        .and_then(|end| end.checked_add_days(Days::new(1)));
+    let (from, was) = match &next {
+        Some(next) => (next.starts_on, Some(next.role)),
+        None => (resumed.unwrap_or(day), None),
+    };
+
+    role_assignment::Entity::delete_many()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(role_assignment::Column::StartsOn.gt(after))
+        .exec(txn)
+        .await?;
+    let role = held.as_ref().map(|a| a.role);
+    if let Some(held) = held {
+        let which = role_assignment::Column::Id.eq(held.id);
+        set_date(txn, person_id, role_assignment::Column::EndsOn, left_on, which).await?;
+    }
+    Ok(format!("role {} → {} from {from}", role_code(was), role_code(role)))
 }
 
 /// A person who had left and whose new joining date is after it.
@@ -745,9 +792,13 @@ async fn history_agrees(
     })
 }
 
-/// The role the history gives for a day.
-async fn role_on(txn: &DatabaseTransaction, person_id: i32, day: NaiveDate) -> Result<Option<Role>> {
-    let assignment = role_assignment::Entity::find()
+/// The assignment the history gives for a day.
+async fn assignment_on(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    day: NaiveDate,
+) -> Result<Option<role_assignment::Model>> {
+    Ok(role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(role_assignment::Column::StartsOn.lte(day))
         .filter(
@@ -757,34 +808,65 @@ async fn role_on(txn: &DatabaseTransaction, person_id: i32, day: NaiveDate) -> R
         )
         .order_by_desc(role_assignment::Column::StartsOn)
         .one(txn)
-        .await?;
-    Ok(assignment.map(|a| a.role))
+        .await?)
 }
 
 /// The role held from joining starts on the joining date: a joining date
-/// moved earlier or later takes that role's start with it, and no role is
-/// held before joining.
+/// moved later takes the roles it passes with it (their start moves, or
+/// they go if they ended before it), and one moved earlier takes the start
+/// of the role that began on the old date. Only the roles from the old
+/// joining date on are moved, so the earlier stints of someone who came
+/// back stay; an unchanged joining date moves nothing.
 async fn follow_joining_date(
     txn: &DatabaseTransaction,
     person_id: i32,
     row: &PersonRow,
     old: Option<&person::Model>,
 ) -> Result<()> {
-    let Some(joined) = row.joined_on else {
+    use role_assignment::Column::{EndsOn, StartsOn};
+
+    let (Some(joined), Some(old)) = (row.joined_on, old) else {
         return Ok(());
     };
-    if let Some(old_joined) = old.and_then(|p| p.joined_on)
-        && old_joined != joined
-    {
-        set_starts(txn, person_id, joined, role_assignment::Column::StartsOn.eq(old_joined)).await?;
+    if old.joined_on == Some(joined) {
+        return Ok(());
+    }
+    let since_old = |condition: Condition| match old.joined_on {
+        Some(old_joined) => condition.add(StartsOn.gte(old_joined)),
+        None => condition,
+    };
+
+    if old.joined_on.is_none_or(|old_joined| joined > old_joined) {
+        role_assignment::Entity::delete_many()
+            .filter(role_assignment::Column::PersonId.eq(person_id))
+            .filter(since_old(Condition::all().add(EndsOn.lt(joined))))
+            .exec(txn)
+            .await?;
+        let passed = since_old(Condition::all().add(StartsOn.lt(joined)));
+        return set_date(txn, person_id, StartsOn, Some(joined), passed).await;
     }
 
+    let old_joined = old.joined_on.unwrap_or(joined);
+    let first = role_assignment::Entity::find()
+        .filter(role_assignment::Column::PersonId.eq(person_id))
+        .filter(StartsOn.eq(old_joined))
+        .one(txn)
+        .await?;
+    let Some(first) = first else {
+        return Ok(());
+    };
+    // The days the first role now covers are cleared of earlier stints.
     role_assignment::Entity::delete_many()
         .filter(role_assignment::Column::PersonId.eq(person_id))
-        .filter(role_assignment::Column::EndsOn.lt(joined))
+        .filter(StartsOn.gte(joined))
+        .filter(StartsOn.lt(old_joined))
         .exec(txn)
         .await?;
-    set_starts(txn, person_id, joined, role_assignment::Column::StartsOn.lt(joined)).await
+    let day_before = joined.checked_sub_days(Days::new(1)).unwrap_or(joined);
+    let earlier_running_on = Condition::all().add(StartsOn.lt(joined)).add(running_after(day_before));
+    set_date(txn, person_id, EndsOn, Some(day_before), earlier_running_on).await?;
+    let which = role_assignment::Column::Id.eq(first.id);
+    set_date(txn, person_id, StartsOn, Some(joined), which).await
 }
 
 /// The role held on leaving ends on the leaving date, and none is held after
@@ -802,11 +884,13 @@ async fn follow_leaving_date(
         && row.left_on != Some(old_left)
         && !came_back
     {
-        set_ends(
+        let ended_on_leaving = role_assignment::Column::EndsOn.eq(old_left);
+        set_date(
             txn,
             person_id,
+            role_assignment::Column::EndsOn,
             row.left_on,
-            role_assignment::Column::EndsOn.eq(old_left),
+            ended_on_leaving,
         )
         .await?;
     }
@@ -817,7 +901,14 @@ async fn follow_leaving_date(
             .filter(role_assignment::Column::StartsOn.gt(left))
             .exec(txn)
             .await?;
-        set_ends(txn, person_id, Some(left), running_after(left)).await?;
+        set_date(
+            txn,
+            person_id,
+            role_assignment::Column::EndsOn,
+            Some(left),
+            running_after(left),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -839,29 +930,16 @@ fn running_after(day: NaiveDate) -> Condition {
         .add(role_assignment::Column::EndsOn.gt(day))
 }
 
-async fn set_ends(
+/// Sets a date column of the person's assignments that match `which`.
+async fn set_date(
     txn: &DatabaseTransaction,
     person_id: i32,
-    end: Option<NaiveDate>,
+    column: role_assignment::Column,
+    value: Option<NaiveDate>,
     which: impl sea_orm::sea_query::IntoCondition,
 ) -> Result<()> {
     role_assignment::Entity::update_many()
-        .col_expr(role_assignment::Column::EndsOn, Expr::value(end))
-        .filter(role_assignment::Column::PersonId.eq(person_id))
-        .filter(which)
-        .exec(txn)
-        .await?;
-    Ok(())
-}
-
-async fn set_starts(
-    txn: &DatabaseTransaction,
-    person_id: i32,
-    start: NaiveDate,
-    which: impl sea_orm::sea_query::IntoCondition,
-) -> Result<()> {
-    role_assignment::Entity::update_many()
-        .col_expr(role_assignment::Column::StartsOn, Expr::value(start))
+        .col_expr(column, Expr::value(value))
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(which)
         .exec(txn)
@@ -907,7 +985,14 @@ async fn make_room(txn: &DatabaseTransaction, person_id: i32, start: NaiveDate) 
         .await?;
 
     let day_before = start.checked_sub_days(Days::new(1)).unwrap_or(start);
-    set_ends(txn, person_id, Some(day_before), running_after(day_before)).await
+    set_date(
+        txn,
+        person_id,
+        role_assignment::Column::EndsOn,
+        Some(day_before),
+        running_after(day_before),
+    )
+    .await
 }
 
 async fn set_supervisor(
