@@ -230,6 +230,9 @@ fn difference<T: PartialEq + std::fmt::Debug>(field: &str, old: &T, new: &T, out
 
 fn show<T: std::fmt::Debug>(value: &T) -> String {
     let text = format!("{value:?}");
+    if text == "None" {
+        return "(none)".to_string();
+    }
     let text = text
         .strip_prefix("Some(")
         .and_then(|t| t.strip_suffix(')'))

@@ -709,6 +709,42 @@ db_test! {
 }
 
 db_test! {
+    async fn refuses_a_joining_date_moved_into_an_earlier_stint(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,left_on";
+        import(&app, Kind::People, &person_file(columns, "A1", "it_staff,2020-01-01,2021-12-31")).await;
+        import(&app, Kind::People, &person_file(columns, "A1", "it_supervisor,2022-06-01,2023-05-31")).await;
+        import(&app, Kind::People, &person_file(columns, "A1", "security_officer,2024-03-01,")).await;
+        let before = snapshot(&app).await;
+
+        let error = refused(&app, Kind::People, &person_file(columns, "A1", "security_officer,2023-03-01,")).await;
+
+        assert_eq!(entries(&error), json!([{
+            "row": 2, "field": "joined_on",
+            "reason": "2023-03-01 is before the end of an earlier stint (it_supervisor 2022-06-01 to 2023-05-31); the joining date of the latest stint comes after it"
+        }]));
+        assert_eq!(snapshot(&app).await, before);
+        assert_eq!(roles(&app, "A1").await.as_array().map(Vec::len), Some(3));
+    }
+}
+
+db_test! {
+    async fn a_report_names_the_roles_a_leaving_date_removes(app) {
+        import(&app, Kind::Units, ORG_UNITS).await;
+        let columns = "role,joined_on,role_since";
+        import(&app, Kind::People, &person_file(columns, "B1", "it_staff,2020-01-01,")).await;
+        import(&app, Kind::People, &person_file(columns, "B1", "it_supervisor,2020-01-01,2099-03-01")).await;
+
+        let report = import(&app, Kind::People, &person_file("left_on", "B1", "2099-01-31")).await;
+
+        assert_eq!(report["changes"][0]["detail"], json!("left_on (none) → 2099-01-31; role it_supervisor from 2099-03-01 removed"));
+        assert_eq!(roles(&app, "B1").await, json!([
+            { "role": "IT_STAFF", "startsOn": "2020-01-01", "endsOn": "2099-01-31" }
+        ]));
+    }
+}
+
+db_test! {
     async fn a_change_names_the_role_held_on_leaving(app) {
         load_examples(&app).await;
         // E10017 left on 2026-06-30 as IT staff.

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use super::{PersonRow, role_code};
-use crate::error::Result;
+use crate::error::{Error, FieldError, Result};
 
 /// Keeps role history, with no two assignments on one day and none before
 /// joining or after leaving (earlier stints of someone who came back stay).
@@ -31,21 +31,22 @@ pub(super) async fn sync_role(
     today: NaiveDate,
 ) -> Result<Vec<String>> {
     let came_back = came_back(row, old);
+    let mut notes = Vec::new();
     if !came_back {
-        follow_joining_date(txn, person_id, row, old).await?;
+        notes.extend(follow_joining_date(txn, person_id, row, old).await?);
     }
-    follow_leaving_date(txn, person_id, row, old, came_back).await?;
+    notes.extend(follow_leaving_date(txn, person_id, row, old, came_back).await?);
     if row.keep_role {
         if came_back {
             resume_on_return(txn, person_id, row).await?;
         }
-        return Ok(Vec::new());
+        return Ok(notes);
     }
 
     let day = claim_day(row, old, came_back, today);
     let through = claimed_through(row, day, today);
     if history_agrees(txn, person_id, row.role, day, through).await? {
-        return Ok(Vec::new());
+        return Ok(notes);
     }
     let held = assignment_on(txn, person_id, day).await?;
     let detail = if held.as_ref().map(|a| a.role) == row.role {
@@ -61,7 +62,8 @@ pub(super) async fn sync_role(
             role_code(row.role)
         )
     };
-    Ok(old.map(|_| detail).into_iter().collect())
+    notes.extend(old.map(|_| detail));
+    Ok(notes)
 }
 
 /// The role on `day` is already the row's, but the history records another
@@ -190,14 +192,14 @@ async fn follow_joining_date(
     person_id: i32,
     row: &PersonRow,
     old: Option<&person::Model>,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     use role_assignment::Column::{EndsOn, StartsOn};
 
     let (Some(joined), Some(old)) = (row.joined_on, old) else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     if old.joined_on == Some(joined) {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let since_old = |condition: Condition| match old.joined_on {
         Some(old_joined) => condition.add(StartsOn.gte(old_joined)),
@@ -205,36 +207,71 @@ async fn follow_joining_date(
     };
 
     if old.joined_on.is_none_or(|old_joined| joined > old_joined) {
-        role_assignment::Entity::delete_many()
-            .filter(role_assignment::Column::PersonId.eq(person_id))
-            .filter(since_old(Condition::all().add(EndsOn.lt(joined))))
-            .exec(txn)
-            .await?;
+        let removed = remove(txn, person_id, since_old(Condition::all().add(EndsOn.lt(joined)))).await?;
         let passed = since_old(Condition::all().add(StartsOn.lt(joined)));
-        return set_date(txn, person_id, StartsOn, Some(joined), passed).await;
+        set_date(txn, person_id, StartsOn, Some(joined), passed).await?;
+        return Ok(removed);
     }
 
     let old_joined = old.joined_on.unwrap_or(joined);
-    let first = role_assignment::Entity::find()
+    refuse_overlapping_stints(txn, person_id, row, joined, old_joined).await?;
+    let which = StartsOn.eq(old_joined);
+    set_date(txn, person_id, StartsOn, Some(joined), which).await?;
+    Ok(Vec::new())
+}
+
+/// A joining date moved earlier may not reach into an earlier stint of
+/// someone who came back: the file would say they joined while that stint
+/// still ran, and either record would have to be cut without anyone asking.
+async fn refuse_overlapping_stints(
+    txn: &DatabaseTransaction,
+    person_id: i32,
+    row: &PersonRow,
+    joined: NaiveDate,
+    old_joined: NaiveDate,
+) -> Result<()> {
+    use role_assignment::Column::{EndsOn, StartsOn};
+
+    let stint = role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
-        .filter(StartsOn.eq(old_joined))
+        .filter(StartsOn.lt(old_joined))
+        .filter(Condition::any().add(EndsOn.is_null()).add(EndsOn.gte(joined)))
+        .order_by_desc(StartsOn)
         .one(txn)
         .await?;
-    let Some(first) = first else {
+    let Some(stint) = stint else {
         return Ok(());
     };
-    // The days the first role now covers are cleared of earlier stints.
-    role_assignment::Entity::delete_many()
+    let reason = format!(
+        "{joined} is before the end of an earlier stint ({}); the joining date of the latest stint comes after it",
+        describe(&stint)
+    );
+    Err(Error::BadInput(vec![FieldError::at_row(row.line, "joined_on", reason)]))
+}
+
+/// Deletes the person's assignments that match and says which they were.
+async fn remove(txn: &DatabaseTransaction, person_id: i32, which: Condition) -> Result<Vec<String>> {
+    let gone = role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
-        .filter(StartsOn.gte(joined))
-        .filter(StartsOn.lt(old_joined))
+        .filter(which)
+        .order_by_asc(role_assignment::Column::StartsOn)
+        .all(txn)
+        .await?;
+    let ids: Vec<i32> = gone.iter().map(|a| a.id).collect();
+    role_assignment::Entity::delete_many()
+        .filter(role_assignment::Column::Id.is_in(ids))
         .exec(txn)
         .await?;
-    let day_before = joined.checked_sub_days(Days::new(1)).unwrap_or(joined);
-    let earlier_running_on = Condition::all().add(StartsOn.lt(joined)).add(running_after(day_before));
-    set_date(txn, person_id, EndsOn, Some(day_before), earlier_running_on).await?;
-    let which = role_assignment::Column::Id.eq(first.id);
-    set_date(txn, person_id, StartsOn, Some(joined), which).await
+    Ok(gone.iter().map(|a| format!("role {} removed", describe(a))).collect())
+}
+
+/// `it_staff 2020-01-01 to 2021-12-31`, `it_supervisor from 2027-03-01`.
+fn describe(assignment: &role_assignment::Model) -> String {
+    let role = role_code(Some(assignment.role));
+    match assignment.ends_on {
+        Some(end) => format!("{role} {} to {end}", assignment.starts_on),
+        None => format!("{role} from {}", assignment.starts_on),
+    }
 }
 
 /// The role held on leaving ends on the leaving date, and none is held after
@@ -247,7 +284,7 @@ async fn follow_leaving_date(
     row: &PersonRow,
     old: Option<&person::Model>,
     came_back: bool,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if let Some(old_left) = old.and_then(|p| p.left_on)
         && row.left_on != Some(old_left)
         && !came_back
@@ -263,22 +300,20 @@ async fn follow_leaving_date(
         .await?;
     }
 
-    if let Some(left) = row.left_on {
-        role_assignment::Entity::delete_many()
-            .filter(role_assignment::Column::PersonId.eq(person_id))
-            .filter(role_assignment::Column::StartsOn.gt(left))
-            .exec(txn)
-            .await?;
-        set_date(
-            txn,
-            person_id,
-            role_assignment::Column::EndsOn,
-            Some(left),
-            running_after(left),
-        )
-        .await?;
-    }
-    Ok(())
+    let Some(left) = row.left_on else {
+        return Ok(Vec::new());
+    };
+    let after_leaving = Condition::all().add(role_assignment::Column::StartsOn.gt(left));
+    let removed = remove(txn, person_id, after_leaving).await?;
+    set_date(
+        txn,
+        person_id,
+        role_assignment::Column::EndsOn,
+        Some(left),
+        running_after(left),
+    )
+    .await?;
+    Ok(removed)
 }
 
 /// Someone coming back, in a file without a role column, holds again the
