@@ -25,7 +25,8 @@
 //! security category are recorded whatever the row says; the row's security
 //! category only for a catalog course that has none (the platform tagged it
 //! 522 or 523 under the security regulation, which the map does not
-//! classify), so a row cannot turn a general course into professional hours. Any other row is an outside course with its own title, platform
+//! classify), so a row cannot turn a general course into professional hours.
+//! Any other row is an outside course with its own title, platform
 //! (`other` when blank), facet, level and security category: it needs a facet
 //! or a security category, and a level when technical. Facet `security` means
 //! training that serves only the security requirement: it is stored with no

@@ -11,6 +11,7 @@ use sea_orm::{
 
 use super::{PersonRow, role_code};
 use crate::error::{Error, FieldError, Result};
+use crate::personnel::role_history;
 
 /// Keeps role history, with no two assignments on one day and none before
 /// joining or after leaving (earlier stints of someone who came back stay).
@@ -146,11 +147,7 @@ async fn history_agrees(
     let overlapping = role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(role_assignment::Column::StartsOn.lte(through))
-        .filter(
-            Condition::any()
-                .add(role_assignment::Column::EndsOn.is_null())
-                .add(role_assignment::Column::EndsOn.gte(day)),
-        )
+        .filter(running_on(day))
         .all(txn)
         .await?;
     Ok(match (role, overlapping.as_slice()) {
@@ -171,11 +168,7 @@ async fn assignment_on(
     Ok(role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(role_assignment::Column::StartsOn.lte(day))
-        .filter(
-            Condition::any()
-                .add(role_assignment::Column::EndsOn.is_null())
-                .add(role_assignment::Column::EndsOn.gte(day)),
-        )
+        .filter(running_on(day))
         .order_by_desc(role_assignment::Column::StartsOn)
         .one(txn)
         .await?)
@@ -230,12 +223,12 @@ async fn refuse_overlapping_stints(
     joined: NaiveDate,
     old_joined: NaiveDate,
 ) -> Result<()> {
-    use role_assignment::Column::{EndsOn, StartsOn};
+    use role_assignment::Column::StartsOn;
 
     let stint = role_assignment::Entity::find()
         .filter(role_assignment::Column::PersonId.eq(person_id))
         .filter(StartsOn.lt(old_joined))
-        .filter(Condition::any().add(EndsOn.is_null()).add(EndsOn.gte(joined)))
+        .filter(running_on(joined))
         .order_by_desc(StartsOn)
         .one(txn)
         .await?;
@@ -319,11 +312,18 @@ async fn follow_leaving_date(
 /// Someone coming back, in a file without a role column, holds again the
 /// role they left with, from the new joining date.
 async fn resume_on_return(txn: &DatabaseTransaction, person_id: i32, row: &PersonRow) -> Result<()> {
-    let (Some(joined), Some(last)) = (row.joined_on, latest_assignment(txn, person_id).await?) else {
+    let (Some(joined), Some(last)) = (row.joined_on, role_history(txn, person_id).await?.pop()) else {
         return Ok(());
     };
     make_room(txn, person_id, joined).await?;
     open_role(txn, person_id, last.role, joined, row.left_on).await
+}
+
+/// The assignments with no end, or one on or after `day`.
+fn running_on(day: NaiveDate) -> Condition {
+    Condition::any()
+        .add(role_assignment::Column::EndsOn.is_null())
+        .add(role_assignment::Column::EndsOn.gte(day))
 }
 
 /// The assignments with no end, or one after `day`.
@@ -348,15 +348,6 @@ async fn set_date(
         .exec(txn)
         .await?;
     Ok(())
-}
-
-async fn latest_assignment(txn: &DatabaseTransaction, person_id: i32) -> Result<Option<role_assignment::Model>> {
-    Ok(role_assignment::Entity::find()
-        .filter(role_assignment::Column::PersonId.eq(person_id))
-        .order_by_desc(role_assignment::Column::StartsOn)
-        .order_by_desc(role_assignment::Column::Id)
-        .one(txn)
-        .await?)
 }
 
 async fn open_role(
